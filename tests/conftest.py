@@ -1,0 +1,67 @@
+"""Shared fixtures: real models fetched by our own fetch code (once, into the user cache or
+$RASS_LITE_CACHE), engines loaded once per session, and helpers to run the CLI in-process."""
+
+from __future__ import annotations
+
+import pytest
+
+from rass_lite.cli import main
+from rass_lite.fetch import ensure_model
+from rass_lite.registry import load_registry
+
+DEFAULT = "qwen2.5-coder-0.5b-instruct"
+SMOL = "smollm2-135m-instruct"
+GEMMA = "gemma-3-270m"
+
+
+def model_path(name: str):
+    return ensure_model(load_registry().get(name))
+
+
+@pytest.fixture(scope="session")
+def qwen_path():
+    return model_path(DEFAULT)
+
+
+@pytest.fixture(scope="session")
+def smol_path():
+    return model_path(SMOL)
+
+
+@pytest.fixture(scope="session")
+def qwen(qwen_path):
+    from rass_lite.engine import Engine
+
+    with Engine.load(DEFAULT) as engine:
+        yield engine
+
+
+@pytest.fixture(scope="session")
+def smol(smol_path):
+    from rass_lite.engine import Engine
+
+    with Engine.load(SMOL) as engine:
+        yield engine
+
+
+@pytest.fixture(autouse=True)
+def _no_user_config(monkeypatch, tmp_path_factory):
+    """No test reads the developer's own models.toml."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+    monkeypatch.delenv("RASS_LITE_MODELS", raising=False)
+    monkeypatch.delenv("RASS_LITE_DEBUG", raising=False)
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run `rass-lite ARGS...` in-process; returns (exit code, stdout, stderr)."""
+
+    def run(*argv: str):
+        try:
+            code = main([str(a) for a in argv])
+        except SystemExit as exc:  # argparse usage errors
+            code = exc.code
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run
