@@ -1,0 +1,80 @@
+"""The decision boundary on one layer's refusal direction, and a prompt's distance to it.
+
+Fitted on behaviour: P(refuse | projection) = sigmoid(a * projection + b) by 1-D logistic
+regression. The score is that logit: 0 on the boundary, > 0 on the refusing side. Without enough
+refusals and compliances, the fallback puts the boundary midway between the class means and scales
+by their pooled standard deviation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+MIN_PER_SIDE = 5  # fewer refusals (or compliances) than this cannot place a logistic boundary
+ZONES = ("comply", "boundary", "refuse")
+
+
+@dataclass(frozen=True)
+class Boundary:
+    slope: float
+    intercept: float
+    method: str  # "logistic" (behaviour) or "midpoint" (class means)
+
+    @property
+    def threshold(self) -> float:
+        """Projection where P(refuse) = 0.5."""
+        return -self.intercept / self.slope
+
+    def score(self, projection: np.ndarray | float) -> np.ndarray | float:
+        return self.slope * np.asarray(projection, np.float64) + self.intercept
+
+    def p_refuse(self, projection: np.ndarray | float) -> np.ndarray | float:
+        return 1.0 / (1.0 + np.exp(-self.score(projection)))
+
+    def as_dict(self) -> dict:
+        return {"method": self.method, "slope": self.slope, "intercept": self.intercept, "threshold": self.threshold}
+
+
+def zone(score: float, band: float = 1.0) -> str:
+    if score > band:
+        return "refuse"
+    if score < -band:
+        return "comply"
+    return "boundary"
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 100) -> tuple[float, float]:
+    """Newton's method for P(y=1|x) = sigmoid(a*x + b) on standardised x, with a small ridge so
+    perfectly separated data still gives a finite slope (l2 = 1 is mild next to a few hundred points)."""
+    x = np.asarray(x, np.float64)
+    y = np.asarray(y, np.float64)
+    mu, sd = x.mean(), x.std() or 1.0
+    z = np.stack([(x - mu) / sd, np.ones_like(x)], axis=1)
+    w = np.zeros(2)
+    for _ in range(iters):
+        p = 1.0 / (1.0 + np.exp(-(z @ w)))
+        grad = z.T @ (p - y) + l2 * np.array([w[0], 0.0])
+        hess = (z.T * (p * (1 - p))) @ z + l2 * np.diag([1.0, 0.0]) + 1e-9 * np.eye(2)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    slope = w[0] / sd
+    return float(slope), float(w[1] - slope * mu)
+
+
+def fit_boundary(projections: np.ndarray, refused: np.ndarray | None,
+                 harmful_proj: np.ndarray, harmless_proj: np.ndarray) -> Boundary:
+    """Logistic on behaviour when both outcomes occur at least MIN_PER_SIDE times, else midpoint."""
+    if refused is not None:
+        n_ref = int(np.sum(refused))
+        if min(n_ref, len(refused) - n_ref) >= MIN_PER_SIDE:
+            slope, intercept = fit_logistic(projections, refused)
+            if slope > 0:
+                return Boundary(slope, intercept, "logistic")
+    n1, n2 = len(harmful_proj), len(harmless_proj)
+    pooled = np.sqrt(((n1 - 1) * harmful_proj.var(ddof=1) + (n2 - 1) * harmless_proj.var(ddof=1)) / (n1 + n2 - 2))
+    mid = (harmful_proj.mean() + harmless_proj.mean()) / 2
+    return Boundary(float(1 / pooled), float(-mid / pooled), "midpoint")

@@ -1,0 +1,45 @@
+"""`rass-lite probe`: refusal directions, layer choice and behaviour-calibrated boundary."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from ..probe import load_probe_set, run_probe, save_probe
+from .common import add_model_options, err, load_engine, out, parse_range, progress_bar
+
+
+def register(sub) -> None:
+    p = sub.add_parser("probe", help="find the refusal direction and boundary of a model")
+    add_model_options(p)
+    p.add_argument("--harmful", metavar="F.jsonl", help="harmful probe prompts (default: packaged set)")
+    p.add_argument("--harmless", metavar="F.jsonl", help="harmless probe prompts (default: packaged set)")
+    p.add_argument("--layers", metavar="A-B", help="choose the layer only within A..B")
+    p.add_argument("--layer", type=int, metavar="L", help="use layer L (overrides the choice)")
+    p.add_argument("--no-behaviour", action="store_true", help="skip generation; boundary from class means")
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    harmful = load_probe_set(args.harmful, "harmful")
+    harmless = load_probe_set(args.harmless, "harmless")
+    span = parse_range(args.layers)
+    engine = load_engine(args)
+    with progress_bar("probe") as progress:
+        result = run_probe(engine, harmful, harmless, layer=args.layer, layers=span,
+                           behaviour=not args.no_behaviour, progress=progress)
+    folder = save_probe(result, engine, args.out)
+    chosen, boundary = result["chosen"], result["boundary"]
+    table = Table("layer", "val AUROC", "Cohen's d", "behaviour AUROC", box=None)
+    for s in result["scores"]:
+        if s.eligible or s.layer == chosen.layer:
+            mark = " ←" if s.layer == chosen.layer else ""
+            b = "" if s.behaviour_auroc is None else f"{s.behaviour_auroc:.3f}"
+            table.add_row(f"{s.layer}{mark}", f"{s.auroc:.3f}", f"{s.cohens_d:.2f}", b)
+    out.print(table)
+    if boundary.method == "midpoint":
+        why = "--no-behaviour" if args.no_behaviour else "too few refusals or compliances to fit P(refuse)"
+        err.print(f"boundary: midpoint between class means ({why})")
+    out.print(f"layer {chosen.layer}  AUROC {chosen.auroc:.3f}  boundary {boundary.method} "
+              f"threshold {boundary.threshold:.3f}  -> {folder}")
+    return 0

@@ -1,0 +1,46 @@
+"""`rass-lite score`: distance of each prompt to the model's refusal boundary."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.table import Table
+
+from ..boundary import ZONES
+from ..probe import Probe
+from ..records import read_prompts, write_jsonl
+from ..scoring import check_probe_matches, score_records
+from .common import add_model_options, load_engine, out, progress_bar
+
+
+def register(sub) -> None:
+    p = sub.add_parser("score", help="boundary score, p_refuse and zone for each prompt")
+    add_model_options(p)
+    p.add_argument("input", help=".txt, .jsonl (field prompt) or - for stdin")
+    p.add_argument("--probe", required=True, metavar="DIR", help="a folder written by `rass-lite probe`")
+    p.add_argument("--band", type=float, default=1.0, help="|score| <= band is the boundary zone (default 1)")
+    p.add_argument("--force", action="store_true", help="use a probe made for another model file")
+    p.add_argument("--out", required=True, metavar="FILE.jsonl")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    probe = Probe.load(args.probe)
+    records = read_prompts(args.input)
+    engine = load_engine(args)
+    check_probe_matches(probe, engine, args.force)
+    with progress_bar("score") as progress:
+        scored = score_records(engine, probe, records, band=args.band, progress=progress)
+    write_jsonl(args.out, scored)
+    print_zone_table(scored)
+    return 0
+
+
+def print_zone_table(records: list[dict]) -> None:
+    langs = sorted({r["lang"] for r in records})
+    table = Table("lang", *ZONES, "n", box=None)
+    for lang in langs + (["all"] if len(langs) > 1 else []):
+        rows = [r for r in records if lang in ("all", r["lang"])]
+        counts = Counter(r["zone"] for r in rows)
+        table.add_row(lang, *(str(counts[z]) for z in ZONES), str(len(rows)))
+    out.print(table)
