@@ -1,0 +1,1 @@
+"""Refusal detection for model answers (rule-based labelling lives in ``rules``)."""
