@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from contextlib import contextmanager
@@ -149,15 +150,29 @@ class Engine:
         tokens = self.chat_tokens(prompt, system)
         return self.generate_tokens(tokens, max_tokens=max_tokens, temperature=temperature, seed=seed)
 
+    def choose(self, prompt: str, choices: Sequence[str], *, system: str | None = None) -> str:
+        """Greedy answer constrained by a llama.cpp grammar to exactly one of `choices`."""
+        from llama_cpp import LlamaGrammar
+
+        rule = " | ".join(json.dumps(c) for c in choices)
+        grammar = LlamaGrammar.from_string(f"root ::= {rule}", verbose=False)
+        tokens = self.chat_tokens(prompt, system)
+        longest = max(len(self.tokens_of(c)) for c in choices) + 2
+        return self.generate_tokens(tokens, max_tokens=longest, grammar=grammar).strip()
+
+    def tokens_of(self, text: str) -> list[int]:
+        """Plain tokens of `text`: no BOS, special tokens not parsed."""
+        return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
+
     def generate_tokens(self, tokens: list[int], *, max_tokens: int = 256, temperature: float = 0.0,
-                        seed: int | None = None) -> str:
+                        seed: int | None = None, grammar=None) -> str:
         self._check_length(tokens, reserve=min(max_tokens, self.config.n_ctx // 2))
         # llama-cpp-python's prompt-cache reuse changes what a seeded sampler draws: start clean, so
         # the same inputs always give the same outputs (the re-evaluated prompt costs ~0.1 s).
         self.llm.reset()
         out = self.llm.create_completion(
             tokens, max_tokens=max_tokens, temperature=temperature, top_k=40, top_p=0.95, min_p=0.05,
-            repeat_penalty=1.0, seed=self.config.seed if seed is None else seed,
+            repeat_penalty=1.0, seed=self.config.seed if seed is None else seed, grammar=grammar,
         )
         return out["choices"][0]["text"]
 

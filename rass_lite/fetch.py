@@ -6,7 +6,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -48,7 +47,7 @@ def ensure_model(entry: ModelEntry, progress: Progress | None = None) -> Path:
             raise ModelFileError(f"model file not found: {path} (check the path, or the 'path' of model {entry.name!r} in models.toml)")
         check_gguf(path)
         if entry.sha256 and not _stamp_matches(path, entry.sha256):
-            _verify(path, entry.sha256, entry.name, remove=False)
+            _verify(path, entry.sha256, entry.name)
         return path
     if path.is_file() and entry.sha256 and _stamp_matches(path, entry.sha256):
         return path
@@ -151,11 +150,9 @@ def _sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _verify(path: Path, sha256: str, name: str, remove: bool) -> None:
+def _verify(path: Path, sha256: str, name: str) -> None:
     got = _sha256_file(path)
     if got != sha256:
-        if remove:
-            path.unlink()
         raise ModelFileError(f"sha256 mismatch for {path} (model {name!r}): expected {sha256}, got {got}")
     _write_stamp(path, sha256)
 
@@ -196,7 +193,3 @@ def sha256_of(path: Path) -> str:
     _write_stamp(path, sha)
     return sha
 
-
-def remove_cached(entry: ModelEntry) -> None:
-    if entry.path is None:
-        shutil.rmtree(cached_path(entry), ignore_errors=True) if cached_path(entry).is_dir() else cached_path(entry).unlink(missing_ok=True)

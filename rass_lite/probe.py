@@ -26,7 +26,7 @@ from .records import read_jsonl, write_json
 from .refusal.rules import label_response
 
 MIN_PER_CLASS = 10
-BEHAVIOUR_MAX_TOKENS = 16  # the refusal rules read the opening of an answer
+BEHAVIOUR_MAX_TOKENS = 12  # enough for "I'm sorry, but I can't assist with that." (the rules read openings)
 FORMAT_VERSION = 1
 
 
@@ -103,6 +103,12 @@ def run_probe(engine, harmful: ProbeSet, harmless: ProbeSet, *, layer: int | Non
               progress: Progress | None = None) -> dict:
     """Capture, directions, layer choice and boundary. Returns what `save_probe` writes."""
     progress = progress or silent
+    if layer is not None:
+        engine.check_layers([layer])
+        if layer == 0:
+            raise InputError("layer 0 cannot be steered or exported; choose a layer from 1")
+    if layers is not None and not any(layers[0] <= il <= layers[1] for il in range(engine.n_layers)):
+        raise InputError(f"--layers {layers[0]}-{layers[1]} is outside the model (0..{engine.n_layers - 1})")
     prompts = [r["prompt"] for r in harmful.records + harmless.records]
     total = len(prompts) * (2 if behaviour else 1)
     step = [0]
@@ -110,7 +116,8 @@ def run_probe(engine, harmful: ProbeSet, harmless: ProbeSet, *, layer: int | Non
     def tick(done: int, _total: int, message: str = "") -> None:
         progress(step[0] + done, total, message)
 
-    hidden = engine.capture(prompts, progress=tick)  # [n, n_layers, n_embd]
+    # [n, n_layers, n_embd]; the shared chat prefix is decoded once (equal to plain capture, tested)
+    hidden = engine.capture(prompts, fast=True, progress=tick)
     step[0] = len(prompts)
     is_harmful = np.array([True] * len(harmful.records) + [False] * len(harmless.records))
     is_val = np.array([r.get("split", "train") == "val" for r in harmful.records + harmless.records])
@@ -133,14 +140,9 @@ def run_probe(engine, harmful: ProbeSet, harmless: ProbeSet, *, layer: int | Non
         ]
 
     if layer is not None:
-        engine.check_layers([layer])
-        if layer == 0:
-            raise InputError("layer 0 cannot be steered or exported; choose a layer from 1")
         chosen = scores[layer]
     elif layers is not None:
         window = [s for s in scores if layers[0] <= s.layer <= layers[1]]
-        if not window:
-            raise InputError(f"--layers {layers[0]}-{layers[1]} is outside the model (0..{engine.n_layers - 1})")
         chosen = choose_layer([LayerScore(**{**s.__dict__, "eligible": True}) for s in window])
     else:
         chosen = choose_layer(scores)

@@ -32,3 +32,32 @@ def score_records(engine, probe: Probe, records: list[dict], *, band: float = 1.
          "layer": probe.layer, "zone": zone(float(s), band)}
         for r, s, q, x in zip(records, scores, p, proj)
     ]
+
+
+def score_capture_file(probe: Probe, path: str, *, band: float = 1.0, force: bool = False) -> list[dict]:
+    """Scores from an .npz written by `rass-lite capture` (no model needed)."""
+    import json
+    import zipfile
+
+    import numpy as np
+
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            hidden, layers, ids = data["hidden"], [int(x) for x in data["layers"]], [str(x) for x in data["ids"]]
+            meta = json.loads(str(data["metadata"]))
+    except FileNotFoundError:
+        raise ProbeError(f"file not found: {path}") from None
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
+        raise ProbeError(f"cannot read {path} as a capture file ({type(exc).__name__}: {exc}); "
+                         "make it with `rass-lite capture --out FILE.npz`") from None
+    if meta.get("model_sha256") != probe.model_sha256 and not force:
+        raise ProbeError(f"{path} was captured from another model than the probe's {probe.model}; pass --force to score anyway")
+    if probe.layer not in layers:
+        raise ProbeError(f"{path} holds layers {layers[0]}-{layers[-1]} but the probe needs layer {probe.layer}; capture with --layers {probe.layer}")
+    proj = project(hidden[:, layers.index(probe.layer)], probe.direction)
+    langs = meta.get("langs") or ["en"] * len(ids)
+    return [
+        {"id": i, "lang": lang, "score": round(float(s), 4), "p_refuse": round(float(q), 4),
+         "projection": round(float(x), 4), "layer": probe.layer, "zone": zone(float(s), band)}
+        for i, lang, s, q, x in zip(ids, langs, probe.boundary.score(proj), probe.boundary.p_refuse(proj), proj)
+    ]

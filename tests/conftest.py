@@ -65,3 +65,14 @@ def cli(capsys):
         return code, captured.out, captured.err
 
     return run
+
+
+@pytest.fixture(scope="session")
+def qwen_probe(tmp_path_factory, qwen):
+    """`rass-lite probe` on the default model with the packaged sets and behaviour calibration (~5 min)."""
+    from rass_lite.probe import Probe, load_probe_set, run_probe, save_probe
+
+    folder = tmp_path_factory.mktemp("probe") / "qwen"
+    result = run_probe(qwen, load_probe_set(None, "harmful"), load_probe_set(None, "harmless"))
+    save_probe(result, qwen, folder)
+    return Probe.load(folder), folder

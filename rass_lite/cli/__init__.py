@@ -8,9 +8,9 @@ import os
 import sys
 
 from ..errors import RassError
-from . import capture, chat, models
+from . import bench, capture, chat, cvec, datasets, judge, models, probe, report, score
 
-COMMANDS = (models, chat, capture)
+COMMANDS = (models, chat, capture, probe, score, cvec, judge, datasets, bench, report)
 
 
 def build_parser() -> argparse.ArgumentParser:

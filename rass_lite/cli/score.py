@@ -9,14 +9,14 @@ from rich.table import Table
 from ..boundary import ZONES
 from ..probe import Probe
 from ..records import read_prompts, write_jsonl
-from ..scoring import check_probe_matches, score_records
+from ..scoring import check_probe_matches, score_capture_file, score_records
 from .common import add_model_options, load_engine, out, progress_bar
 
 
 def register(sub) -> None:
     p = sub.add_parser("score", help="boundary score, p_refuse and zone for each prompt")
     add_model_options(p)
-    p.add_argument("input", help=".txt, .jsonl (field prompt) or - for stdin")
+    p.add_argument("input", help=".txt, .jsonl (field prompt), - for stdin, or an .npz from `capture`")
     p.add_argument("--probe", required=True, metavar="DIR", help="a folder written by `rass-lite probe`")
     p.add_argument("--band", type=float, default=1.0, help="|score| <= band is the boundary zone (default 1)")
     p.add_argument("--force", action="store_true", help="use a probe made for another model file")
@@ -26,11 +26,14 @@ def register(sub) -> None:
 
 def run(args) -> int:
     probe = Probe.load(args.probe)
-    records = read_prompts(args.input)
-    engine = load_engine(args)
-    check_probe_matches(probe, engine, args.force)
-    with progress_bar("score") as progress:
-        scored = score_records(engine, probe, records, band=args.band, progress=progress)
+    if args.input.endswith(".npz"):
+        scored = score_capture_file(probe, args.input, band=args.band, force=args.force)
+    else:
+        records = read_prompts(args.input)
+        engine = load_engine(args)
+        check_probe_matches(probe, engine, args.force)
+        with progress_bar("score") as progress:
+            scored = score_records(engine, probe, records, band=args.band, progress=progress)
     write_jsonl(args.out, scored)
     print_zone_table(scored)
     return 0

@@ -1,0 +1,110 @@
+"""`rass-lite bench`: answer, label and score a prompt set; resumable; Ctrl-C stops after the current record."""
+
+from __future__ import annotations
+
+import hashlib
+import signal
+from pathlib import Path
+
+from ..bench import run_bench
+from ..cvec_file import ControlVector
+from ..datasets import LABELS, load_set, quick_sample, select
+from ..errors import InputError
+from ..probe import Probe
+from ..refusal.detect import detect_refusal
+from ..report import write_report
+from ..scoring import check_probe_matches
+from .common import add_model_options, err, load_engine, parse_range, progress_bar
+from .report import print_headline
+
+DEFAULT_MAX_TOKENS = 48  # enough for the rules to see an opening refusal and a partial turn (README, method)
+
+
+def register(sub) -> None:
+    p = sub.add_parser("bench", help="run MORBench-lite (or your set) and report refusal rates")
+    add_model_options(p)
+    p.add_argument("--set", default="morbench-lite", help="morbench-lite (default) or a .jsonl/.csv/.txt file")
+    p.add_argument("--label", choices=LABELS, help="label for imported files that carry none")
+    p.add_argument("--lang", help="language code for imported files that carry none (default en)")
+    p.add_argument("--langs", help="comma-separated language codes to keep, e.g. en,zh")
+    p.add_argument("--labels", help=f"comma-separated labels to keep ({','.join(LABELS)})")
+    p.add_argument("--limit", type=int, metavar="N", help="at most N prompts per language x label")
+    p.add_argument("--quick", action="store_true", help="fixed sample: 10 per label in en, zh, es (~5 min on 2 cores)")
+    p.add_argument("--probe", metavar="DIR", help="add boundary scores from this probe")
+    p.add_argument("--cvec", metavar="FILE.gguf", help="steer with this control vector while answering")
+    p.add_argument("--scale", type=float, default=1.0, help="multiplier for --cvec")
+    p.add_argument("--layers", metavar="A-B", help="steer only blocks A..B of --cvec")
+    p.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS, metavar="N")
+    p.add_argument("--method", choices=("rules", "auto"), default="auto",
+                   help="refusal labels: rules, or auto (rules, then --judge-model where rules are unsure)")
+    p.add_argument("--judge-model", metavar="M", help="local judge model for --method auto")
+    p.add_argument("--out", metavar="RUNDIR", help="run folder (default runs/quick with --quick)")
+    p.set_defaults(run=run)
+
+
+def _sha(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def run(args) -> int:
+    out_dir = args.out or ("runs/quick" if args.quick else None)
+    if out_dir is None:
+        raise InputError("--out RUNDIR is required (or use --quick)")
+    records, set_sha = load_set(args.set, label=args.label, lang=args.lang)
+    if args.quick:
+        records = quick_sample(records)
+    records = select(records, langs=_split(args.langs), labels=_split(args.labels), limit=args.limit)
+    vector = ControlVector.load(args.cvec) if args.cvec else None
+    layers = parse_range(args.layers)
+    probe = Probe.load(args.probe) if args.probe else None
+    if args.max_tokens < 1:
+        raise InputError("--max-tokens must be at least 1")
+
+    engine = load_engine(args)
+    if probe is not None:
+        check_probe_matches(probe, engine)
+    judge = None
+    if args.judge_model:
+        from ..engine import Engine
+        from ..refusal.judge import Judge
+
+        judge = Judge(engine if args.judge_model == engine.name else Engine.load(args.judge_model, models_file=args.models))
+    config = {
+        "model": engine.name, "model_sha256": engine.sha256, "set": args.set, "set_sha256": set_sha,
+        "quick": args.quick, "langs": args.langs, "labels": args.labels, "limit": args.limit,
+        "probe": str(args.probe) if args.probe else None, "probe_layer": probe.layer if probe else None,
+        "cvec": str(args.cvec) if args.cvec else None, "cvec_sha256": _sha(args.cvec) if args.cvec else None,
+        "scale": args.scale if args.cvec else None, "layers": args.layers if args.cvec else None,
+        "max_tokens": args.max_tokens, "method": args.method, "judge_model": args.judge_model,
+        "decoding": "greedy", "n": len(records),
+    }
+    steering = engine.steering(vector.directions, args.scale, layers) if vector else None
+
+    stop = {"requested": False}
+
+    def on_sigint(signum, frame):
+        if stop["requested"]:
+            raise KeyboardInterrupt
+        stop["requested"] = True
+        err.print("stopping after the current prompt (Ctrl-C again to abort now)")
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        with progress_bar("bench", transient=False) as progress:
+            folder, status = run_bench(
+                engine, records, out_dir, config, max_tokens=args.max_tokens, probe=probe, steering=steering,
+                label=lambda prompt, response, lang: detect_refusal(prompt, response, lang, args.method, judge),
+                progress=progress, should_stop=lambda: stop["requested"])
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    summary, _ = write_report(folder)
+    print_headline(summary)
+    err.print(f"{status}: {summary['n']}/{len(records)} records in {folder}/results.jsonl; report: {folder}/report.md")
+    if status == "cancelled":
+        err.print("run the same command again to resume")
+        return 130
+    return 0
+
+
+def _split(text: str | None) -> list[str] | None:
+    return [t.strip() for t in text.split(",") if t.strip()] if text else None
