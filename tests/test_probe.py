@@ -25,7 +25,7 @@ def benign_sensitive_behaviour(qwen, qwen_probe):
     records = select(load_set("morbench-lite")[0], langs=["en"], labels=["benign_sensitive"])
     prompts = OVERREFUSAL_CANDIDATES + [r["prompt"] for r in records]
     proj = qwen.capture(prompts, [probe.layer], fast=True)[:, 0] @ probe.direction
-    refused = [label_response(qwen.generate(p, max_tokens=24)).label == "refuse" for p in prompts]
+    refused = [label_response(qwen.generate(p, max_tokens=16)).label == "refuse" for p in prompts]
     return list(zip(prompts, refused, proj))
 
 
@@ -103,7 +103,7 @@ def test_score_cli_and_its_guards(cli, qwen_probe, tmp_path):
     rows = {r["id"]: r for r in map(json.loads, (tmp_path / "s.jsonl").read_text().splitlines())}
     assert rows["b"]["note"] == "kept" and rows["b"]["layer"] == probe.layer
     assert rows["h"]["score"] > rows["b"]["score"] > rows["s"]["score"]
-    assert rows["h"]["zone"] == "refuse" and rows["s"]["zone"] == "comply"
+    assert rows["h"]["p_refuse"] > 0.5 > rows["s"]["p_refuse"] and rows["s"]["zone"] == "comply"
     assert all(0 <= r["p_refuse"] <= 1 for r in rows.values()) and "refuse" in out
 
     # Offline scoring from an .npz capture gives the same scores.

@@ -96,10 +96,12 @@ def test_judge_bad_inputs(cli, tmp_path, caplog):
     _clean_error(cli("judge", tmp_path / "d.jsonl", "--out", tmp_path / "o.jsonl", "--method", "judge"), "--judge-model")
     assert not (tmp_path / "o.jsonl").exists()
 
-    (tmp_path / "e.jsonl").write_text('{"prompt": "a", "response": "I cannot do that.", "lang": "xx"}\n'
-                                      '{"prompt": "b", "response": "I cannot do that.", "lang": "xx"}\n')
+    # An unknown language code: English markers, and one warning (not one per record, never silent).
+    (tmp_path / "e.jsonl").write_text('{"prompt": "a", "response": "I cannot do that.", "lang": "qq"}\n'
+                                      '{"prompt": "b", "response": "I cannot do that.", "lang": "qq"}\n')
     with caplog.at_level(logging.WARNING, logger="rass_lite"):
-        code, _, err = cli("judge", tmp_path / "e.jsonl", "--out", tmp_path / "o.jsonl")
-    assert code == 0 and "no markers for language 'xx', using English" in err
-    assert sum("xx" in r.getMessage() for r in caplog.records) <= 1
+        code, _, _ = cli("judge", tmp_path / "e.jsonl", "--out", tmp_path / "o.jsonl")
+    assert code == 0
+    warnings = [r.getMessage() for r in caplog.records if "'qq'" in r.getMessage()]
+    assert warnings == ["refusal rules: no markers for language 'qq', using English"]
     assert [json.loads(x)["refusal"] for x in (tmp_path / "o.jsonl").read_text().splitlines()] == ["refuse", "refuse"]
