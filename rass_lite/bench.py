@@ -13,11 +13,14 @@ import time
 from contextlib import nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .errors import RunError
 from .progress import Progress, silent
 from .records import dumps, write_json
+
+if TYPE_CHECKING:
+    from .refusal.rules import RefusalLabel
 
 FORMAT_VERSION = 1
 RESULTS = "results.jsonl"

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,9 +25,6 @@ from .fetch import ensure_model, sha256_of
 from .gguf_info import GGUFInfo, read_info
 from .progress import Progress, silent
 from .registry import ModelEntry, load_registry
-
-log = logging.getLogger("rass_lite")
-
 
 @dataclass(frozen=True)
 class EngineConfig:

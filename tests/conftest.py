@@ -52,6 +52,20 @@ def _no_user_config(monkeypatch, tmp_path_factory):
     monkeypatch.delenv("RASS_LITE_DEBUG", raising=False)
 
 
+def assert_clean_error(result, *words):
+    """A user error: exit 1, one `error: ...` line on stderr naming `words`, no traceback."""
+    code, out, err = result
+    assert code == 1, (code, out, err)
+    assert "Traceback" not in err and err.startswith("error: ") and err.count("\n") == 1, err
+    for word in words:
+        assert word in err, err
+
+
+@pytest.fixture
+def clean_error():
+    return assert_clean_error
+
+
 @pytest.fixture
 def cli(capsys):
     """Run `rass-lite ARGS...` in-process; returns (exit code, stdout, stderr)."""

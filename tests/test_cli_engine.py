@@ -10,12 +10,6 @@ from rass_lite.cvec_file import ControlVector
 SMOL = "smollm2-135m-instruct"
 
 
-def assert_clean_error(result, *words):
-    code, out, err = result
-    assert code == 1, (code, out, err)
-    assert "Traceback" not in err and err.startswith("error: ") and err.count("\n") == 1, err
-    for word in words:
-        assert word in err, err
 
 
 def test_models_list_and_info(cli, smol_path):
@@ -64,43 +58,43 @@ def tiny_ctx_models(tmp_path, smol_path):
     return path
 
 
-def test_bad_inputs_give_one_clear_error(cli, tmp_path, smol_path, tiny_ctx_models):
-    assert_clean_error(cli("chat", "-m", tmp_path / "missing.gguf", "hi"), "not found")
+def test_bad_inputs_give_one_clear_error(cli, tmp_path, smol_path, tiny_ctx_models, clean_error):
+    clean_error(cli("chat", "-m", tmp_path / "missing.gguf", "hi"), "not found")
     (tmp_path / "fake.gguf").write_text("not a model")
-    assert_clean_error(cli("chat", "-m", tmp_path / "fake.gguf", "hi"), "not a GGUF")
-    assert_clean_error(cli("chat", "-m", "no-such-model", "hi"), "unknown model", "known models")
-    assert_clean_error(cli("chat", "-m", SMOL, "   "), "prompt is empty")
-    assert_clean_error(cli("chat", "--models", tiny_ctx_models, "-m", "tiny", "word " * 80),
+    clean_error(cli("chat", "-m", tmp_path / "fake.gguf", "hi"), "not a GGUF")
+    clean_error(cli("chat", "-m", "no-such-model", "hi"), "unknown model", "known models")
+    clean_error(cli("chat", "-m", SMOL, "   "), "prompt is empty")
+    clean_error(cli("chat", "--models", tiny_ctx_models, "-m", "tiny", "word " * 80),
                        "tokens but the context holds", "n_ctx")
     (tmp_path / "bad.toml").write_text("[models.x\n")
-    assert_clean_error(cli("models", "list", "--models", tmp_path / "bad.toml"), str(tmp_path / "bad.toml"), "line 1")
+    clean_error(cli("models", "list", "--models", tmp_path / "bad.toml"), str(tmp_path / "bad.toml"), "line 1")
 
 
-def test_bad_control_vectors(cli, tmp_path, smol_path):
+def test_bad_control_vectors(cli, tmp_path, smol_path, clean_error):
     ControlVector({3: np.ones(100, np.float32)}, "llama").save(tmp_path / "wide.gguf")
-    assert_clean_error(cli("chat", "-m", SMOL, "--cvec", tmp_path / "wide.gguf", "hi"), "n_embd 576")
+    clean_error(cli("chat", "-m", SMOL, "--cvec", tmp_path / "wide.gguf", "hi"), "n_embd 576")
     ControlVector({40: np.ones(576, np.float32)}, "llama").save(tmp_path / "deep.gguf")
-    assert_clean_error(cli("chat", "-m", SMOL, "--cvec", tmp_path / "deep.gguf", "hi"), "block 40", "1..29")
+    clean_error(cli("chat", "-m", SMOL, "--cvec", tmp_path / "deep.gguf", "hi"), "block 40", "1..29")
     (tmp_path / "junk.gguf").write_bytes(b"junk")
-    assert_clean_error(cli("chat", "-m", SMOL, "--cvec", tmp_path / "junk.gguf", "hi"), "junk.gguf")
+    clean_error(cli("chat", "-m", SMOL, "--cvec", tmp_path / "junk.gguf", "hi"), "junk.gguf")
 
 
-def test_chat_without_chat_template(cli):
-    assert_clean_error(cli("chat", "-m", "gemma-3-270m", "hi"), "no chat template", "chat_template")
+def test_chat_without_chat_template(cli, clean_error):
+    clean_error(cli("chat", "-m", "gemma-3-270m", "hi"), "no chat template", "chat_template")
 
 
-def test_capture_failure_leaves_no_output(cli, tmp_path, tiny_ctx_models):
+def test_capture_failure_leaves_no_output(cli, tmp_path, tiny_ctx_models, clean_error):
     src = tmp_path / "p.txt"
     src.write_text("short one\n" + "long " * 80 + "\n")
     out = tmp_path / "h.npz"
-    assert_clean_error(cli("capture", "--models", tiny_ctx_models, "-m", "tiny", src, "--out", out), "tokens")
+    clean_error(cli("capture", "--models", tiny_ctx_models, "-m", "tiny", src, "--out", out), "tokens")
     assert not out.exists() and not list(tmp_path.glob(".h.npz*"))
 
 
-def test_capture_input_errors(cli, tmp_path, smol_path):
+def test_capture_input_errors(cli, tmp_path, smol_path, clean_error):
     (tmp_path / "e.txt").write_text("\n\n")
-    assert_clean_error(cli("capture", "-m", SMOL, tmp_path / "e.txt", "--out", tmp_path / "o.npz"), "no prompts")
+    clean_error(cli("capture", "-m", SMOL, tmp_path / "e.txt", "--out", tmp_path / "o.npz"), "no prompts")
     (tmp_path / "b.jsonl").write_text('{"prompt": "ok"}\n{"prompt": ""}\n')
-    assert_clean_error(cli("capture", "-m", SMOL, tmp_path / "b.jsonl", "--out", tmp_path / "o.npz"), "b.jsonl:2")
+    clean_error(cli("capture", "-m", SMOL, tmp_path / "b.jsonl", "--out", tmp_path / "o.npz"), "b.jsonl:2")
     (tmp_path / "j.jsonl").write_text('{"prompt": "ok"}\n{oops\n')
-    assert_clean_error(cli("capture", "-m", SMOL, tmp_path / "j.jsonl", "--out", tmp_path / "o.npz"), "j.jsonl:2", "invalid JSON")
+    clean_error(cli("capture", "-m", SMOL, tmp_path / "j.jsonl", "--out", tmp_path / "o.npz"), "j.jsonl:2", "invalid JSON")

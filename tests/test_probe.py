@@ -124,33 +124,28 @@ def test_score_cli_and_its_guards(cli, qwen_probe, tmp_path):
     assert cli("score", "--probe", other, "--force", src, "--out", tmp_path / "x.jsonl")[0] == 0
 
 
-def _clean_error(result, *words):
-    code, _, err = result
-    assert code == 1 and "Traceback" not in err and err.startswith("error: "), err
-    for w in words:
-        assert w in err, err
 
 
-def test_probe_and_score_bad_inputs(cli, qwen_probe, tmp_path, smol_path):
+def test_probe_and_score_bad_inputs(cli, qwen_probe, tmp_path, smol_path, clean_error):
     _, folder = qwen_probe
     few = tmp_path / "few.jsonl"
     few.write_text("".join(json.dumps({"prompt": f"bad thing {i}", "split": "val" if i % 2 else "train"}) + "\n" for i in range(8)))
-    _clean_error(cli("probe", "-m", "smollm2-135m-instruct", "--harmful", few, "--out", tmp_path / "p"), "need at least 10")
-    _clean_error(cli("probe", "-m", "smollm2-135m-instruct", "--layer", "99", "--no-behaviour", "--out", tmp_path / "p"),
+    clean_error(cli("probe", "-m", "smollm2-135m-instruct", "--harmful", few, "--out", tmp_path / "p"), "need at least 10")
+    clean_error(cli("probe", "-m", "smollm2-135m-instruct", "--layer", "99", "--no-behaviour", "--out", tmp_path / "p"),
                  "layer 99", "0..29")
     src = tmp_path / "in.txt"
     src.write_text("hello\n")
-    _clean_error(cli("score", "--probe", tmp_path / "nowhere", src, "--out", tmp_path / "o.jsonl"), "no probe.json")
+    clean_error(cli("score", "--probe", tmp_path / "nowhere", src, "--out", tmp_path / "o.jsonl"), "no probe.json")
     broken = tmp_path / "broken"
     shutil.copytree(folder, broken)
     (broken / "probe.json").write_text("{not json")
-    _clean_error(cli("score", "--probe", broken, src, "--out", tmp_path / "o.jsonl"), "probe.json is corrupt")
+    clean_error(cli("score", "--probe", broken, src, "--out", tmp_path / "o.jsonl"), "probe.json is corrupt")
     nodir = tmp_path / "nodir"
     shutil.copytree(folder, nodir)
     (nodir / "directions.gguf").unlink()
-    _clean_error(cli("score", "--probe", nodir, src, "--out", tmp_path / "o.jsonl"), "directions.gguf")
+    clean_error(cli("score", "--probe", nodir, src, "--out", tmp_path / "o.jsonl"), "directions.gguf")
     (tmp_path / "empty.txt").write_text("")
-    _clean_error(cli("score", "--probe", folder, tmp_path / "empty.txt", "--out", tmp_path / "o.jsonl"), "no prompts")
+    clean_error(cli("score", "--probe", folder, tmp_path / "empty.txt", "--out", tmp_path / "o.jsonl"), "no prompts")
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
-    _clean_error(cli("score", "--probe", folder, tmp_path / "bad.npz", "--out", tmp_path / "o.jsonl"), "bad.npz")
+    clean_error(cli("score", "--probe", folder, tmp_path / "bad.npz", "--out", tmp_path / "o.jsonl"), "bad.npz")
     assert not (tmp_path / "o.jsonl").exists()

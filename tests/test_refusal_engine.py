@@ -3,7 +3,6 @@
 import json
 import logging
 
-import pytest
 
 from rass_lite.refusal.detect import detect_refusal, rules_unsure
 from rass_lite.refusal.first_token import p_refuse_first_token, refusal_token_ids
@@ -76,24 +75,19 @@ def test_judge_cli_with_a_local_judge_model(cli, tmp_path, smol_path):
     assert got["refusal"] in ("comply", "partial", "refuse") and got["refusal_reason"] == "judge"
 
 
-def _clean_error(result, *words):
-    code, _, err = result
-    assert code == 1 and "Traceback" not in err and err.startswith("error: "), err
-    for w in words:
-        assert w in err, err
 
 
-def test_judge_bad_inputs(cli, tmp_path, caplog):
+def test_judge_bad_inputs(cli, tmp_path, caplog, clean_error):
     (tmp_path / "a.jsonl").write_text('{"prompt": "a", "response": "b"}\n{"prompt": "c"}\n')
-    _clean_error(cli("judge", tmp_path / "a.jsonl", "--out", tmp_path / "o.jsonl"), "a.jsonl:2", "response")
+    clean_error(cli("judge", tmp_path / "a.jsonl", "--out", tmp_path / "o.jsonl"), "a.jsonl:2", "response")
     (tmp_path / "b.jsonl").write_text('{"prompt": "a", "response": "b"}\n{broken\n')
-    _clean_error(cli("judge", tmp_path / "b.jsonl", "--out", tmp_path / "o.jsonl"), "b.jsonl:2", "invalid JSON")
+    clean_error(cli("judge", tmp_path / "b.jsonl", "--out", tmp_path / "o.jsonl"), "b.jsonl:2", "invalid JSON")
     (tmp_path / "c.jsonl").write_bytes(b'{"prompt": "a", "response": "\xff\xfe"}\n')
-    _clean_error(cli("judge", tmp_path / "c.jsonl", "--out", tmp_path / "o.jsonl"), "c.jsonl:1", "UTF-8")
+    clean_error(cli("judge", tmp_path / "c.jsonl", "--out", tmp_path / "o.jsonl"), "c.jsonl:1", "UTF-8")
     (tmp_path / "d.jsonl").write_text('{"prompt": "a", "response": "b"}\n')
-    _clean_error(cli("judge", tmp_path / "d.jsonl", "--out", tmp_path / "o.jsonl", "--method", "judge",
+    clean_error(cli("judge", tmp_path / "d.jsonl", "--out", tmp_path / "o.jsonl", "--method", "judge",
                      "--judge-model", "no-such-judge"), "unknown model 'no-such-judge'")
-    _clean_error(cli("judge", tmp_path / "d.jsonl", "--out", tmp_path / "o.jsonl", "--method", "judge"), "--judge-model")
+    clean_error(cli("judge", tmp_path / "d.jsonl", "--out", tmp_path / "o.jsonl", "--method", "judge"), "--judge-model")
     assert not (tmp_path / "o.jsonl").exists()
 
     # An unknown language code: English markers, and one warning (not one per record, never silent).
