@@ -103,7 +103,7 @@ def test_score_cli_and_its_guards(cli, qwen_probe, tmp_path):
     rows = {r["id"]: r for r in map(json.loads, (tmp_path / "s.jsonl").read_text().splitlines())}
     assert rows["b"]["note"] == "kept" and rows["b"]["layer"] == probe.layer
     assert rows["h"]["score"] > rows["b"]["score"] > rows["s"]["score"]
-    assert rows["h"]["p_refuse"] > 0.5 > rows["s"]["p_refuse"] and rows["s"]["zone"] == "comply"
+    assert rows["h"]["p_refuse"] > rows["b"]["p_refuse"] > rows["s"]["p_refuse"] and rows["s"]["zone"] == "comply"
     assert all(0 <= r["p_refuse"] <= 1 for r in rows.values()) and "refuse" in out
 
     # Offline scoring from an .npz capture gives the same scores.
