@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Callable
 
 from .errors import RunError
 from .progress import Progress, silent
+from .probe import package_versions
 from .records import dumps, write_json
 
 if TYPE_CHECKING:
@@ -50,12 +51,12 @@ def open_run(folder: str | Path, config: dict) -> tuple[Path, dict[str, dict]]:
         if changed:
             detail = "; ".join(f"{k}: {previous.get(k)!r} -> {config.get(k)!r}" for k in changed)
             raise RunError(f"{folder} holds a run with another config ({detail}); use another --out or the same options")
-    done = _read_results(folder / RESULTS)
+    done = read_results(folder / RESULTS)
     _write_status(folder, config, "started", len(done))
     return folder, done
 
 
-def _read_results(path: Path) -> dict[str, dict]:
+def read_results(path: Path) -> dict[str, dict]:
     if not path.exists():
         return {}
     data = path.read_bytes()
@@ -76,8 +77,6 @@ def _read_results(path: Path) -> dict[str, dict]:
 
 
 def _write_status(folder: Path, config: dict, status: str, n_done: int, n_total: int | None = None) -> None:
-    from .probe import _versions
-
     run_file = folder / RUN
     started = None
     if run_file.exists():
@@ -88,7 +87,7 @@ def _write_status(folder: Path, config: dict, status: str, n_done: int, n_total:
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
     write_json(run_file, {"format_version": FORMAT_VERSION, "status": status, "started_at": started or now,
                           "updated_at": now, "n_done": n_done, "n_total": n_total, "config": config,
-                          "versions": _versions()})
+                          "versions": package_versions()})
 
 
 def run_bench(engine, records: list[dict], folder: str | Path, config: dict, *,
@@ -132,7 +131,7 @@ def run_bench(engine, records: list[dict], folder: str | Path, config: dict, *,
             else:
                 status = "success"
     except BaseException:
-        _write_status(folder, config, "error", len(_read_results(folder / RESULTS)), total)
+        _write_status(folder, config, "error", len(read_results(folder / RESULTS)), total)
         raise
-    _write_status(folder, config, status, len(_read_results(folder / RESULTS)), total)
+    _write_status(folder, config, status, len(read_results(folder / RESULTS)), total)
     return folder, status

@@ -22,7 +22,7 @@ from .cvec_file import ControlVector
 from .directions import LayerScore, auroc, choose_layer, difference_of_means, project, score_layers, unit
 from .errors import InputError, ProbeError
 from .progress import Progress, silent
-from .records import read_jsonl, write_json
+from .records import atomic_open, iter_jsonl, read_jsonl, write_json
 from .refusal.rules import label_response
 
 MIN_PER_CLASS = 10
@@ -45,8 +45,6 @@ def load_probe_set(path: str | Path | None, kind: str) -> ProbeSet:
     if path is None:
         resource = resources.files("rass_lite").joinpath(f"data/probe/{kind}.jsonl")
         data, source = resource.read_bytes(), f"packaged:{kind}.jsonl"
-        from .records import iter_jsonl
-
         records = [r for _, r in iter_jsonl(data.decode("utf-8"), source)]
     else:
         records, source = read_jsonl(Path(path)), str(path)
@@ -198,18 +196,16 @@ def save_probe(result: dict, engine, folder: str | Path) -> Path:
         "direction_norms": [round(float(n), 6) for n in np.linalg.norm(directions, axis=1)],
         "datasets": {k: {"source": result[k].source, "sha256": result[k].sha256, "n": len(result[k].records)}
                      for k in ("harmful", "harmless")},
-        "versions": _versions(),
+        "versions": package_versions(),
     }
     ControlVector({n: directions[n] for n in range(1, engine.n_layers)}, engine.info.architecture).save(folder / "directions.gguf")
     write_json(folder / "probe.json", meta)
-    from .records import atomic_open
-
     with atomic_open(folder / "report.md") as f:
         f.write(render_report(meta))
     return folder
 
 
-def _versions() -> dict:
+def package_versions() -> dict:
     versions = {"python": platform.python_version()}
     for package in ("rass-lite", "llama-cpp-python", "numpy", "gguf"):
         try:

@@ -7,7 +7,7 @@ import statistics
 from collections import defaultdict
 from pathlib import Path
 
-from .bench import RESULTS, RUN, _read_results
+from .bench import RESULTS, RUN, read_results
 from .errors import RunError
 from .records import atomic_open, write_json
 from .stats import mcnemar_exact, wilson
@@ -19,7 +19,7 @@ def load_results(folder: str | Path) -> list[dict]:
     folder = Path(folder)
     if not (folder / RUN).exists():
         raise RunError(f"{folder} is not a bench run (no {RUN}); run `rass-lite bench --out {folder}` first")
-    records = list(_read_results(folder / RESULTS).values())
+    records = list(read_results(folder / RESULTS).values())
     if not records:
         raise RunError(f"{folder} has no finished records yet")
     return records
