@@ -13,8 +13,7 @@ import tempfile
 import time
 from collections import defaultdict
 
-from rass_lite.bench import run_bench
-from rass_lite.cli.bench import DEFAULT_MAX_TOKENS
+from rass_lite.bench import DEFAULT_MAX_TOKENS, run_bench
 from rass_lite.datasets import load_set, quick_sample, select, stats
 from rass_lite.engine import Engine
 from rass_lite.refusal.detect import detect_refusal

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from .refusal.rules import RefusalLabel
 
 FORMAT_VERSION = 1
+# Enough new tokens for the rules to see an opening refusal and a partial turn (README, method).
+DEFAULT_MAX_TOKENS = 48
 RESULTS = "results.jsonl"
 RUN = "run.json"
 

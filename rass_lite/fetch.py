@@ -162,13 +162,20 @@ def _stamp_file(path: Path) -> Path:
     return cache_dir() / "stamps" / f"{key}.json"
 
 
-def _stamp_matches(path: Path, sha256: str) -> bool:
+def _stamped_sha256(path: Path) -> str | None:
+    """The sha256 recorded at the last verification, if the file is unchanged since (size, mtime)."""
     try:
         stamp = json.loads(_stamp_file(path).read_text())
-    except (OSError, ValueError):
-        return False
-    st = path.stat()
-    return stamp == {"path": str(path.resolve()), "size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": sha256}
+        st = path.stat()
+        if (stamp["path"], stamp["size"], stamp["mtime_ns"]) == (str(path.resolve()), st.st_size, st.st_mtime_ns):
+            return stamp["sha256"]
+    except (OSError, ValueError, KeyError):
+        pass
+    return None
+
+
+def _stamp_matches(path: Path, sha256: str) -> bool:
+    return _stamped_sha256(path) == sha256
 
 
 def _write_stamp(path: Path, sha256: str) -> None:
@@ -182,13 +189,8 @@ def _write_stamp(path: Path, sha256: str) -> None:
 
 def sha256_of(path: Path) -> str:
     """sha256 of a model file, from its stamp when it is still valid."""
-    try:
-        stamp = json.loads(_stamp_file(path).read_text())
-        st = path.stat()
-        if (stamp["size"], stamp["mtime_ns"]) == (st.st_size, st.st_mtime_ns):
-            return stamp["sha256"]
-    except (OSError, ValueError, KeyError):
-        pass
+    if sha := _stamped_sha256(path):
+        return sha
     sha = _sha256_file(path)
     _write_stamp(path, sha)
     return sha

@@ -24,9 +24,11 @@ def score_records(engine, probe: Probe, records: list[dict], *, band: float = 1.
                   progress: Progress | None = None) -> list[dict]:
     """Each input record with score, p_refuse, projection, layer and zone added."""
     hidden = engine.capture([r["prompt"] for r in records], [probe.layer], fast=True, progress=progress)
-    proj = project(hidden[:, 0], probe.direction)
-    scores = probe.boundary.score(proj)
-    p = probe.boundary.p_refuse(proj)
+    return _with_scores(records, probe, project(hidden[:, 0], probe.direction), band)
+
+
+def _with_scores(records: list[dict], probe: Probe, proj, band: float) -> list[dict]:
+    scores, p = probe.boundary.score(proj), probe.boundary.p_refuse(proj)
     return [
         {**r, "score": round(float(s), 4), "p_refuse": round(float(q), 4), "projection": round(float(x), 4),
          "layer": probe.layer, "zone": zone(float(s), band)}
@@ -56,8 +58,4 @@ def score_capture_file(probe: Probe, path: str, *, band: float = 1.0, force: boo
         raise ProbeError(f"{path} holds layers {layers[0]}-{layers[-1]} but the probe needs layer {probe.layer}; capture with --layers {probe.layer}")
     proj = project(hidden[:, layers.index(probe.layer)], probe.direction)
     langs = meta.get("langs") or ["en"] * len(ids)
-    return [
-        {"id": i, "lang": lang, "score": round(float(s), 4), "p_refuse": round(float(q), 4),
-         "projection": round(float(x), 4), "layer": probe.layer, "zone": zone(float(s), band)}
-        for i, lang, s, q, x in zip(ids, langs, probe.boundary.score(proj), probe.boundary.p_refuse(proj), proj)
-    ]
+    return _with_scores([{"id": i, "lang": lang} for i, lang in zip(ids, langs)], probe, proj, band)

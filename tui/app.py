@@ -151,7 +151,7 @@ class RassApp(App):
     def quick_check(self) -> None:
         from textual.worker import get_current_worker
 
-        from rass_lite.bench import run_bench
+        from rass_lite.bench import DEFAULT_MAX_TOKENS, run_bench
         from rass_lite.datasets import load_set, quick_sample
         from rass_lite.refusal.detect import detect_refusal
         from rass_lite.report import load_results, summarise
@@ -162,7 +162,7 @@ class RassApp(App):
         folder = Path(tempfile.mkdtemp(prefix="rass-lite-tui-"))
         try:
             run_bench(self.engine, records, folder, {"tui": "quick", "model_sha256": self.engine.sha256},
-                      max_tokens=48, label=lambda p, r, lang: detect_refusal(p, r, lang),
+                      max_tokens=DEFAULT_MAX_TOKENS, label=lambda p, r, lang: detect_refusal(p, r, lang),
                       progress=lambda done, total, message="": self.call_from_thread(bar.update, total=total, progress=done),
                       should_stop=lambda: worker.is_cancelled)
             summary = summarise(load_results(folder))

@@ -6,7 +6,7 @@ import hashlib
 import signal
 from pathlib import Path
 
-from ..bench import run_bench
+from ..bench import DEFAULT_MAX_TOKENS, run_bench
 from ..cvec_file import ControlVector
 from ..datasets import LABELS, load_set, quick_sample, select
 from ..errors import InputError
@@ -16,8 +16,6 @@ from ..report import write_report
 from ..scoring import check_probe_matches
 from .common import add_model_options, err, load_engine, parse_range, progress_bar
 from .report import print_headline
-
-DEFAULT_MAX_TOKENS = 48  # enough for the rules to see an opening refusal and a partial turn (README, method)
 
 
 def register(sub) -> None:
