@@ -190,3 +190,94 @@ class LayerCapture:
         # Cached prefix KV was computed under the old vector.
         llama_cpp.llama_memory_clear(self._memory, True)
         self._prefix = []
+
+
+# --- batched greedy answers -------------------------------------------------------------------------------
+class BatchGenerator:
+    """A third llama_context that answers up to `n_seq` prompts at once, greedy, in lockstep: each step
+    decodes one new token for every unfinished answer in one batch. On a CPU a step for 16 answers costs
+    about 7 single steps, so tokens come about twice as fast. The chat prefix the prompts share is
+    decoded once and its KV cells are shared by all sequences."""
+
+    def __init__(self, model_ptr: int, *, n_seq: int, n_ctx: int, n_threads: int):
+        self.n_seq, self.n_ctx = n_seq, n_ctx
+        params = llama_cpp.llama_context_default_params()
+        params.n_ctx = params.n_batch = n_ctx
+        params.n_ubatch = min(512, n_ctx)
+        params.n_seq_max = n_seq
+        params.kv_unified = True  # one cell pool: the shared prefix is stored once
+        params.n_threads = params.n_threads_batch = n_threads
+        params.embeddings = False
+        params.flash_attn_type = llama_cpp.LLAMA_FLASH_ATTN_TYPE_DISABLED  # as the generation context
+        self.ctx = llama_cpp.llama_init_from_model(model_ptr, params)
+        if not self.ctx:
+            raise EngineError("llama.cpp could not create a batch context (out of memory? lower the batch size)")
+        self._memory = llama_cpp.llama_get_memory(self.ctx)
+        self._batch = llama_cpp.llama_batch_init(n_ctx, 0, 1)
+        self._vocab = llama_cpp.llama_model_get_vocab(model_ptr)
+        self.n_vocab = llama_cpp.llama_vocab_n_tokens(self._vocab)
+
+    def close(self) -> None:
+        if self.ctx:
+            llama_cpp.llama_batch_free(self._batch)
+            llama_cpp.llama_free(self.ctx)
+            self.ctx = None
+
+    def set_control_vector(self, rows: np.ndarray | None, il_start: int = 0, il_end: int = 0) -> None:
+        set_control_vector(self.ctx, rows, il_start, il_end)
+
+    def _decode(self, entries: list[tuple[int, int, int, bool]]) -> None:
+        """entries: (token, position, sequence, wants logits)."""
+        batch = self._batch
+        for i, (tok, pos, seq, out) in enumerate(entries):
+            batch.token[i], batch.pos[i], batch.n_seq_id[i], batch.logits[i] = tok, pos, 1, out
+            batch.seq_id[i][0] = seq
+        batch.n_tokens = len(entries)
+        code = llama_cpp.llama_decode(self.ctx, batch)
+        if code != 0:
+            raise EngineError(f"llama_decode returned {code} in the batch context"
+                              + (" (no room left: lower --max-tokens or the batch size)" if code == 1 else ""))
+
+    def greedy(self, token_lists: list[list[int]], prefix_len: int, max_tokens: int, *,
+               on_done=lambda i, tokens: None, should_stop=lambda: False) -> list[list[int] | None]:
+        """Greedy answer tokens (end-of-generation token excluded) for each prompt; `on_done(i, tokens)`
+        as each one ends. The first `prefix_len` tokens must be the same in every prompt. When
+        `should_stop()` turns true the unfinished answers are dropped (None)."""
+        if len(token_lists) > self.n_seq:
+            raise ValueError("more prompts than sequences")
+        llama_cpp.llama_memory_clear(self._memory, True)
+        first = token_lists[0]
+        if prefix_len:
+            self._decode([(tok, pos, 0, False) for pos, tok in enumerate(first[:prefix_len])])
+            for seq in range(1, len(token_lists)):
+                llama_cpp.llama_memory_seq_cp(self._memory, 0, seq, -1, -1)
+        entries, row = [], {}
+        for seq, tokens in enumerate(token_lists):
+            for pos in range(prefix_len, len(tokens)):
+                entries.append((tokens[pos], pos, seq, pos == len(tokens) - 1))
+            row[seq] = len(entries) - 1
+        self._decode(entries)
+
+        answers: list[list[int] | None] = [[] for _ in token_lists]
+        while row:
+            step = []
+            for seq, i in row.items():
+                logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self.ctx, i), shape=(self.n_vocab,))
+                tok = int(logits.argmax())
+                ended = llama_cpp.llama_vocab_is_eog(self._vocab, tok)
+                if not ended:
+                    answers[seq].append(tok)
+                if ended or len(answers[seq]) >= max_tokens:
+                    llama_cpp.llama_memory_seq_rm(self._memory, seq, -1, -1)  # free its cells
+                    on_done(seq, answers[seq])
+                else:
+                    step.append((tok, len(token_lists[seq]) + len(answers[seq]) - 1, seq, True))
+            if not step:
+                break
+            if should_stop():
+                for _, _, seq, _ in step:
+                    answers[seq] = None
+                break
+            self._decode(step)
+            row = {seq: i for i, (_, _, seq, _) in enumerate(step)}
+        return answers

@@ -2,6 +2,7 @@
 
     engine = Engine.load("qwen2.5-coder-0.5b-instruct")
     engine.generate("Write a poem about spring.")
+    engine.generate_batch(["Write a poem about spring.", "Who was Napoleon?"], batch_size=16)
     hidden = engine.capture(["How do I blow up a balloon?"])        # [1, n_layers, n_embd]
     with engine.steering({12: -0.5 * direction}):
         engine.generate("How do I blow up a balloon?")
@@ -61,6 +62,8 @@ class Engine:
             raise EngineError(f"llama.cpp could not load {self.path}: {exc}") from None
         self.template = config.chat_template or self.info.chat_template
         self._capture: _llama.LayerCapture | None = None
+        self._batcher: _llama.BatchGenerator | None = None
+        self._control: tuple[np.ndarray, int, int] | None = None  # the steering in force, for new contexts
         self._sha256: str | None = None
 
     @classmethod
@@ -75,9 +78,10 @@ class Engine:
         return cls(path, EngineConfig(**settings), name=entry.name)
 
     def close(self) -> None:
-        if self._capture is not None:
-            self._capture.close()
-            self._capture = None
+        for helper in (self._capture, self._batcher):
+            if helper is not None:
+                helper.close()
+        self._capture = self._batcher = None
         self.llm.close()
 
     def __enter__(self) -> "Engine":
@@ -155,6 +159,64 @@ class Engine:
         tokens = self.chat_tokens(prompt, system)
         longest = max(len(self.tokens_of(c)) for c in choices) + 2
         return self.generate_tokens(tokens, max_tokens=longest, grammar=grammar).strip()
+
+    def generate_batch(self, prompts: Sequence[str], *, system: str | None = None, max_tokens: int = 256,
+                       batch_size: int, on_answer=None, should_stop=lambda: False) -> list[str | None]:
+        """Greedy answers to many prompts, `batch_size` at a time (about twice as fast as `generate` on
+        a CPU). `on_answer(i, text)` is called as each answer ends; when `should_stop()` turns true the
+        unfinished ones are None.
+
+        Prompts are answered in fixed chunks by position (0..batch_size-1, ...), and an answer depends
+        only on its chunk, so a caller that redoes whole chunks repeats it exactly. An answer equals
+        `generate`'s token for token up to the first near-tie, where the plain path's two best tokens
+        are within 0.25 logits: llama.cpp's rounding differs between batch shapes (tested)."""
+        token_lists = [self.chat_tokens(p, system) for p in prompts]
+        for tokens in token_lists:
+            self._check_length(tokens, reserve=min(max_tokens, self.config.n_ctx // 2))
+        texts: list[str | None] = [None] * len(prompts)
+
+        def finish(i: int, tokens: list[int]) -> None:
+            texts[i] = self.detokenize(tokens, token_lists[i])
+            if on_answer is not None:
+                on_answer(i, texts[i])
+
+        self.generate_batch_tokens(token_lists, max_tokens=max_tokens, batch_size=batch_size,
+                                   on_done=finish, should_stop=should_stop)
+        return texts
+
+    def generate_batch_tokens(self, token_lists: Sequence[list[int]], *, max_tokens: int, batch_size: int,
+                              on_done=lambda i, tokens: None, should_stop=lambda: False) -> list[list[int] | None]:
+        """`generate_batch` on token lists; returns answer tokens (None where stopped)."""
+        if batch_size < 1:
+            raise InputError("the batch size must be at least 1")
+        out: list[list[int] | None] = [None] * len(token_lists)
+        for start in range(0, len(token_lists), batch_size):
+            if should_stop():
+                break
+            chunk = list(token_lists[start:start + batch_size])
+            n_prefix = len(_shared_prefix(chunk))
+            cells = n_prefix + sum(len(t) - n_prefix + max_tokens for t in chunk)
+            generator = self._batch_generator(batch_size, cells)
+            out[start:start + len(chunk)] = generator.greedy(
+                chunk, n_prefix, max_tokens, on_done=lambda i, tokens, start=start: on_done(start + i, tokens), should_stop=should_stop)
+        return out
+
+    def _batch_generator(self, n_seq: int, cells: int) -> _llama.BatchGenerator:
+        """The cached batch context, made anew when it has too few sequences or KV cells."""
+        gen = self._batcher
+        if gen is None or gen.n_seq < n_seq or gen.n_ctx < cells:
+            if gen is not None:
+                gen.close()
+            n_ctx = max(self.config.n_ctx, -(-cells // 512) * 512)
+            gen = self._batcher = _llama.BatchGenerator(self.llm._model.model, n_seq=n_seq, n_ctx=n_ctx,
+                                                        n_threads=self.config.n_threads)
+            if self._control is not None:
+                gen.set_control_vector(*self._control)
+        return gen
+
+    def detokenize(self, answer: list[int], prompt_tokens: list[int]) -> str:
+        """Answer text as llama-cpp-python's completion gives it (a torn last character dropped)."""
+        return self.llm.detokenize(answer, prev_tokens=prompt_tokens).decode("utf-8", errors="ignore")
 
     def tokens_of(self, text: str) -> list[int]:
         """Plain tokens of `text`: no BOS, special tokens not parsed."""
@@ -241,10 +303,16 @@ class Engine:
         try:
             _llama.set_control_vector(self.llm._ctx.ctx, rows, lo, hi)
             cap.set_control_vector(rows, lo, hi)
+            self._control = (rows, lo, hi)
+            if self._batcher is not None:
+                self._batcher.set_control_vector(rows, lo, hi)
             yield
         finally:
             _llama.set_control_vector(self.llm._ctx.ctx, None)
             cap.set_control_vector(None)
+            self._control = None
+            if self._batcher is not None:
+                self._batcher.set_control_vector(None)
             # Tokens cached under the vector must not be reused without it.
             self.llm.reset()
 
