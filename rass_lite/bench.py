@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 FORMAT_VERSION = 1
 # Enough new tokens for the rules to see an opening refusal and a partial turn (README, method).
 DEFAULT_MAX_TOKENS = 48
+# Answers decoded together: on 2 CPU cores 16 answer ×2.1 faster than one at a time, 8 ×1.9, 32 ×1.9
+# (benchmarks/generate.py, README method).
+BATCH_SIZE = 16
 RESULTS = "results.jsonl"
 RUN = "run.json"
 
@@ -78,62 +81,71 @@ def read_results(path: Path) -> dict[str, dict]:
     return done
 
 
-def _write_status(folder: Path, config: dict, status: str, n_done: int, n_total: int | None = None) -> None:
+def _write_status(folder: Path, config: dict, status: str, n_done: int, n_total: int | None = None,
+                  seconds: float = 0.0) -> None:
+    """run.json; `seconds` of answering are added to those of earlier (resumed) sessions."""
     run_file = folder / RUN
-    started = None
+    previous = {}
     if run_file.exists():
         try:
-            started = json.loads(run_file.read_text(encoding="utf-8")).get("started_at")
+            previous = json.loads(run_file.read_text(encoding="utf-8"))
         except ValueError:
             pass
     now = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    write_json(run_file, {"format_version": FORMAT_VERSION, "status": status, "started_at": started or now,
-                          "updated_at": now, "n_done": n_done, "n_total": n_total, "config": config,
-                          "versions": package_versions()})
+    elapsed = previous.get("elapsed_s", 0.0) + (seconds if status != "started" else 0.0)
+    write_json(run_file, {"format_version": FORMAT_VERSION, "status": status,
+                          "started_at": previous.get("started_at") or now, "updated_at": now,
+                          "elapsed_s": round(elapsed, 1), "n_done": n_done, "n_total": n_total,
+                          "config": config, "versions": package_versions()})
 
 
 def run_bench(engine, records: list[dict], folder: str | Path, config: dict, *,
-              label: Callable[[str, str, str], "RefusalLabel"],
-              max_tokens: int, probe=None, steering=None, progress: Progress | None = None,
+              label: Callable[[str, str, str], "RefusalLabel"], max_tokens: int, batch_size: int = BATCH_SIZE,
+              probe=None, steering=None, progress: Progress | None = None,
               should_stop: Callable[[], bool] = lambda: False) -> tuple[Path, str]:
     """Answer, label and (with `probe`) score every record not yet in RUNDIR. Returns (folder, status).
 
     `label(prompt, response, lang)` gives a RefusalLabel; `steering` is a context manager from
-    `engine.steering(...)` or None."""
+    `engine.steering(...)` or None. Answers come `batch_size` at a time in fixed chunks of `records`;
+    a chunk cut short by a kill is redone whole (keeping what was written), so a resumed run gives
+    the answers an uninterrupted one gives."""
     from .scoring import score_records
 
     progress = progress or silent
     folder, done = open_run(folder, config)
-    pending = [r for r in records if r["id"] not in done]
-    total = len(records)
-    progress(len(records) - len(pending), total, "resuming" if done else "")
-    status = "started"
+    chunks = [records[i:i + batch_size] for i in range(0, len(records), batch_size)]
+    todo = [r for chunk in chunks if any(r["id"] not in done for r in chunk) for r in chunk]
+    total, n_done = len(records), len(done)
+    progress(n_done, total, "resuming" if done else "")
+    status, started = "started", time.perf_counter()
     try:
         scores = {}
+        pending = [r for r in todo if r["id"] not in done]
         if probe is not None and pending:
             # Scores come from the unsteered model (the boundary is the model's own).
             scores = {s["id"]: s for s in score_records(engine, probe, pending)}
         with open(folder / RESULTS, "a", encoding="utf-8") as out, (steering or nullcontext()):
-            for i, record in enumerate(pending):
-                if should_stop():
-                    status = "cancelled"
-                    break
-                t = time.perf_counter()
-                response = engine.generate(record["prompt"], max_tokens=max_tokens)
+            def write(i: int, response: str) -> None:
+                nonlocal n_done
+                record = todo[i]
+                if record["id"] in done:
+                    return  # already written before the run was cut short
                 verdict = label(record["prompt"], response, record["lang"])
-                result = {**record, "response": response, "refusal": verdict.label, "refusal_reason": verdict.reason,
-                          "seconds": round(time.perf_counter() - t, 3)}
+                result = {**record, "response": response, "refusal": verdict.label, "refusal_reason": verdict.reason}
                 if record["id"] in scores:
                     s = scores[record["id"]]
                     result.update(score=s["score"], p_refuse=s["p_refuse"], zone=s["zone"])
                 out.write(dumps(result) + "\n")
                 out.flush()
                 os.fsync(out.fileno())
-                progress(total - len(pending) + i + 1, total, record["lang"])
-            else:
-                status = "success"
+                n_done += 1
+                progress(n_done, total, record["lang"])
+
+            answers = engine.generate_batch([r["prompt"] for r in todo], max_tokens=max_tokens,
+                                            batch_size=batch_size, on_answer=write, should_stop=should_stop)
+            status = "cancelled" if None in answers else "success"
     except BaseException:
-        _write_status(folder, config, "error", len(read_results(folder / RESULTS)), total)
+        _write_status(folder, config, "error", len(read_results(folder / RESULTS)), total, time.perf_counter() - started)
         raise
-    _write_status(folder, config, status, len(read_results(folder / RESULTS)), total)
+    _write_status(folder, config, status, len(read_results(folder / RESULTS)), total, time.perf_counter() - started)
     return folder, status

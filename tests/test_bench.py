@@ -78,7 +78,7 @@ def test_resume_after_sigkill_loses_nothing(tmp_path, smol_path):
     assert json.loads((killed / "run.json").read_text())["status"] == "success"
 
 
-def test_ctrl_c_stops_after_the_current_record(tmp_path, smol_path):
+def test_ctrl_c_stops_keeping_finished_answers(tmp_path, smol_path):
     run = tmp_path / "run"
     proc = subprocess.Popen(bench_cmd(run), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_for_lines(run / "results.jsonl", 1, proc)

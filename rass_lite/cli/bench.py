@@ -1,4 +1,4 @@
-"""`rass-lite bench`: answer, label and score a prompt set; resumable; Ctrl-C stops after the current record."""
+"""`rass-lite bench`: answer, label and score a prompt set; resumable; Ctrl-C stops at once, keeping finished answers."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import hashlib
 import signal
 from pathlib import Path
 
-from ..bench import DEFAULT_MAX_TOKENS, run_bench
+from ..bench import BATCH_SIZE, DEFAULT_MAX_TOKENS, run_bench
 from ..cvec_file import ControlVector
 from ..datasets import LABELS, load_set, quick_sample, select
 from ..errors import InputError
@@ -33,6 +33,8 @@ def register(sub) -> None:
     p.add_argument("--scale", type=float, default=1.0, help="multiplier for --cvec")
     p.add_argument("--layers", metavar="A-B", help="steer only blocks A..B of --cvec")
     p.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS, metavar="N")
+    p.add_argument("--batch-size", type=int, default=BATCH_SIZE, metavar="N",
+                   help=f"answers decoded together (default {BATCH_SIZE}; more helps on a GPU)")
     p.add_argument("--method", choices=("rules", "auto"), default="auto",
                    help="refusal labels: rules, or auto (rules, then --judge-model where rules are unsure)")
     p.add_argument("--judge-model", metavar="M", help="local judge model for --method auto")
@@ -55,8 +57,8 @@ def run(args) -> int:
     vector = ControlVector.load(args.cvec) if args.cvec else None
     layers = parse_range(args.layers)
     probe = Probe.load(args.probe) if args.probe else None
-    if args.max_tokens < 1:
-        raise InputError("--max-tokens must be at least 1")
+    if args.max_tokens < 1 or args.batch_size < 1:
+        raise InputError(f"--{'max-tokens' if args.max_tokens < 1 else 'batch-size'} must be at least 1")
 
     engine = load_engine(args)
     if probe is not None:
@@ -74,7 +76,7 @@ def run(args) -> int:
         "cvec": str(args.cvec) if args.cvec else None, "cvec_sha256": _sha(args.cvec) if args.cvec else None,
         "scale": args.scale if args.cvec else None, "layers": args.layers if args.cvec else None,
         "max_tokens": args.max_tokens, "method": args.method, "judge_model": args.judge_model,
-        "decoding": "greedy", "n": len(records),
+        "decoding": "greedy", "batch_size": args.batch_size, "n": len(records),
     }
     steering = engine.steering(vector.directions, args.scale, layers) if vector else None
 
@@ -84,13 +86,14 @@ def run(args) -> int:
         if stop["requested"]:
             raise KeyboardInterrupt
         stop["requested"] = True
-        err.print("stopping after the current prompt (Ctrl-C again to abort now)")
+        err.print("stopping; finished answers are kept (Ctrl-C again to abort now)")
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
         with progress_bar("bench", transient=False) as progress:
             folder, status = run_bench(
-                engine, records, out_dir, config, max_tokens=args.max_tokens, probe=probe, steering=steering,
+                engine, records, out_dir, config, max_tokens=args.max_tokens, batch_size=args.batch_size,
+                probe=probe, steering=steering,
                 label=lambda prompt, response, lang: detect_refusal(prompt, response, lang, args.method, judge),
                 progress=progress, should_stop=lambda: stop["requested"])
     finally:
