@@ -27,7 +27,7 @@ def register(sub) -> None:
     p.add_argument("--langs", help="comma-separated language codes to keep, e.g. en,zh")
     p.add_argument("--labels", help=f"comma-separated labels to keep ({','.join(LABELS)})")
     p.add_argument("--limit", type=int, metavar="N", help="at most N prompts per language x label")
-    p.add_argument("--quick", action="store_true", help="fixed sample: 10 per label in en, zh, es (~5 min on 2 cores)")
+    p.add_argument("--quick", action="store_true", help="fixed sample: 10 per label in en, zh, es (~1.5 min on 2 cores)")
     p.add_argument("--probe", metavar="DIR", help="add boundary scores from this probe")
     p.add_argument("--cvec", metavar="FILE.gguf", help="steer with this control vector while answering")
     p.add_argument("--scale", type=float, default=1.0, help="multiplier for --cvec")
