@@ -246,9 +246,8 @@ class BatchGenerator:
         if len(token_lists) > self.n_seq:
             raise ValueError("more prompts than sequences")
         llama_cpp.llama_memory_clear(self._memory, True)
-        first = token_lists[0]
         if prefix_len:
-            self._decode([(tok, pos, 0, False) for pos, tok in enumerate(first[:prefix_len])])
+            self._decode([(tok, pos, 0, False) for pos, tok in enumerate(token_lists[0][:prefix_len])])
             for seq in range(1, len(token_lists)):
                 llama_cpp.llama_memory_seq_cp(self._memory, 0, seq, -1, -1)
         entries, row = [], {}

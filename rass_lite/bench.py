@@ -145,7 +145,7 @@ def run_bench(engine, records: list[dict], folder: str | Path, config: dict, *,
                                             batch_size=batch_size, on_answer=write, should_stop=should_stop)
             status = "cancelled" if None in answers else "success"
     except BaseException:
-        _write_status(folder, config, "error", len(read_results(folder / RESULTS)), total, time.perf_counter() - started)
+        _write_status(folder, config, "error", n_done, total, time.perf_counter() - started)
         raise
-    _write_status(folder, config, status, len(read_results(folder / RESULTS)), total, time.perf_counter() - started)
+    _write_status(folder, config, status, n_done, total, time.perf_counter() - started)
     return folder, status

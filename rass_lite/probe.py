@@ -95,6 +95,11 @@ class Probe:
             raise ProbeError(f"{folder}: directions.gguf has no direction.{layer} for the chosen layer; run `rass-lite probe` again")
         return cls(model, sha, layer, unit(raw.directions[layer][None])[0], boundary, raw, meta)
 
+    @property
+    def steering_blocks(self) -> tuple[int, int]:
+        """Default blocks to steer: the chosen layer ± 2 (README, method), block 0 excluded."""
+        return max(1, self.layer - 2), self.layer + 2
+
 
 def run_probe(engine, harmful: ProbeSet, harmless: ProbeSet, *, layer: int | None = None,
               layers: tuple[int, int] | None = None, behaviour: bool = True,

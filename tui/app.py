@@ -112,7 +112,7 @@ class RassApp(App):
         try:
             if steer and self.probe is None:
                 raise RassError("steering needs a probe folder: fill it in and press Load")
-            steering = (self.engine.steering(self.probe.raw.directions, -0.5, (self.probe.layer - 2, self.probe.layer + 2))
+            steering = (self.engine.steering(self.probe.raw.directions, -0.5, self.probe.steering_blocks)
                         if steer else nullcontext())
             first = p_refuse_first_token(self.engine, prompt)
             with steering:

@@ -27,7 +27,7 @@ def register(sub) -> None:
 
 def run_export(args) -> int:
     probe = Probe.load(args.probe)
-    layers = parse_range(args.layers) or (max(1, probe.layer - 2), probe.layer + 2)
+    layers = parse_range(args.layers) or probe.steering_blocks
     vector = probe.raw.scaled(args.scale, layers)
     if not vector.directions:
         raise InputError(f"--layers {args.layers} selects no block of the probe (blocks 1..{max(probe.raw.directions)})")
