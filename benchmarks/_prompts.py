@@ -13,7 +13,7 @@ def probe_prompts(n: int) -> list[str]:
 def morbench_slice(every: int) -> list[dict]:
     """Every `every`-th MORBench-lite item, in all eight languages: the full set's mix of languages,
     labels and categories at 1/`every` of its size."""
-    from rass_lite.datasets import load_set
+    from rass_lite.bench.datasets import load_set
 
     records, _ = load_set("morbench-lite")
     items = sorted({r["item"] for r in records})[::every]

@@ -14,7 +14,7 @@ from collections import Counter
 from _prompts import morbench_slice
 
 from rass_lite.bench import BATCH_SIZE
-from rass_lite.engine import Engine
+from rass_lite.backends.llama import LlamaBackend
 from rass_lite.refusal.rules import label_response
 
 LENGTHS = (16, 24, 32, 40, 48, 64)
@@ -26,7 +26,7 @@ def main() -> None:
     parser.add_argument("--reference", type=int, default=96, help="answer length taken as the truth")
     args = parser.parse_args()
 
-    engine = Engine.load()
+    engine = LlamaBackend.load()
     records = morbench_slice(args.every)
     tokens = [engine.chat_tokens(r["prompt"]) for r in records]
     answers = engine.generate_batch_tokens(tokens, max_tokens=args.reference, batch_size=BATCH_SIZE)

@@ -14,8 +14,8 @@ import time
 from _prompts import morbench_slice
 
 from rass_lite.bench import DEFAULT_MAX_TOKENS, run_bench
-from rass_lite.datasets import load_set, quick_sample
-from rass_lite.engine import Engine
+from rass_lite.bench.datasets import load_set, quick_sample
+from rass_lite.backends.llama import LlamaBackend
 from rass_lite.refusal.detect import detect_refusal
 
 
@@ -36,7 +36,7 @@ def main() -> None:
     args = parser.parse_args()
 
     t = time.perf_counter()
-    engine = Engine.load()
+    engine = LlamaBackend.load()
     load_s = time.perf_counter() - t
     everything, _ = load_set("morbench-lite")
     out = {"model": engine.name, "max_tokens": args.max_tokens, "load_s": round(load_s, 2)}

@@ -14,7 +14,7 @@ import time
 
 from _prompts import probe_prompts
 
-from rass_lite.engine import Engine
+from rass_lite.backends.llama import LlamaBackend
 
 
 def main() -> None:
@@ -24,7 +24,7 @@ def main() -> None:
     args = parser.parse_args()
 
     t0 = time.perf_counter()
-    engine = Engine.load(args.model)
+    engine = LlamaBackend.load(args.model)
     load_s = time.perf_counter() - t0
     prompts = probe_prompts(args.prompts)
     tokens = [engine.chat_tokens(p) for p in prompts]

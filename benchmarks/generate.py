@@ -14,7 +14,7 @@ import time
 from _prompts import morbench_slice
 
 from rass_lite.bench import DEFAULT_MAX_TOKENS
-from rass_lite.engine import Engine
+from rass_lite.backends.llama import LlamaBackend
 from rass_lite.refusal.rules import label_response
 
 
@@ -26,7 +26,7 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(b) for b in args.batch_sizes.split(",")]
 
-    engine = Engine.load()
+    engine = LlamaBackend.load()
     records = morbench_slice(args.every)
     prompts = [r["prompt"] for r in records]
     step = max(sizes)

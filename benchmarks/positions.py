@@ -13,8 +13,8 @@ import json
 
 import numpy as np
 
-from rass_lite.directions import difference_of_means, score_layers
-from rass_lite.engine import Engine
+from rass_lite.probe.directions import difference_of_means, score_layers
+from rass_lite.backends.llama import LlamaBackend
 from rass_lite.probe import load_probe_set
 
 
@@ -25,7 +25,7 @@ def main() -> None:
     lo, hi = map(int, args.layers.split("-"))
     layers = list(range(lo, hi + 1))
 
-    engine = Engine.load()
+    engine = LlamaBackend.load()
     records = load_probe_set(None, "harmful").records + load_probe_set(None, "harmless").records
     is_harmful = np.array([r["id"].startswith("harm") for r in records])
     is_val = np.array([r["split"] == "val" for r in records])
@@ -39,7 +39,7 @@ def main() -> None:
     captured = {}
     result = {}
     for k in range(1, 6):
-        captured[k] = engine.capture_tokens([t[: len(t) - k + 1] for t in tokens], layers, fast=True)
+        captured[k] = engine.capture_tokens([t[: len(t) - k + 1] for t in tokens], layers, stop_at_layer=True)
         result[f"pos-{k}"] = aurocs(captured[k])
     result["mean-of-5"] = aurocs(np.mean(list(captured.values()), axis=0))
     best = {pos: max(v.items(), key=lambda kv: kv[1]) for pos, v in result.items()}

@@ -16,7 +16,7 @@ import time
 import numpy as np
 from _prompts import probe_prompts
 
-from rass_lite.engine import Engine
+from rass_lite.backends.llama import LlamaBackend
 
 
 def main() -> None:
@@ -26,10 +26,10 @@ def main() -> None:
     parser.add_argument("--prompts", type=int, default=60)
     args = parser.parse_args()
 
-    engine = Engine.load(args.model)
+    engine = LlamaBackend.load(args.model)
     prompts = probe_prompts(args.prompts)
     tokens = [engine.chat_tokens(p) for p in prompts]
-    engine.capture_tokens(tokens[:2], [args.layer], fast=True)  # warm up both paths
+    engine.capture_tokens(tokens[:2], [args.layer], stop_at_layer=True)  # warm up both paths
     engine.capture_tokens(tokens[:1], [args.layer])
 
     naive_s = fast_s = 0.0
@@ -43,7 +43,7 @@ def main() -> None:
         a = np.concatenate([engine.capture_tokens([tok], [args.layer]) for tok in part])
         naive_s += time.perf_counter() - t
         t = time.perf_counter()
-        b = engine.capture_tokens(part, [args.layer], fast=True)
+        b = engine.capture_tokens(part, [args.layer], stop_at_layer=True)
         fast_s += time.perf_counter() - t
         max_diff = max(max_diff, float(np.abs(a - b).max()))
 

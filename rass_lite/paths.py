@@ -25,3 +25,19 @@ def config_dir() -> Path:
     if sys.platform == "win32":
         return Path(os.environ.get("APPDATA", Path.home())) / "rass-lite"
     return Path(os.environ.get("XDG_CONFIG_HOME", Path.home() / ".config")) / "rass-lite"
+
+
+def home_dir() -> Path:
+    """Runs and other outputs: $RASS_LITE_HOME, else the platform's user data dir."""
+    if env := os.environ.get("RASS_LITE_HOME"):
+        return Path(env).expanduser()
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "rass-lite"
+    if sys.platform == "win32":
+        return Path(os.environ.get("LOCALAPPDATA", Path.home())) / "rass-lite"
+    return Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share")) / "rass-lite"
+
+
+def runs_dir() -> Path:
+    """Where a step records its run when no --out is given: HOME/runs/<model>/<step>/<spec hash>."""
+    return home_dir() / "runs"

@@ -15,3 +15,7 @@ class Progress(Protocol):
 
 def silent(done: int, total: int, message: str = "") -> None:
     """A Progress that shows nothing."""
+
+
+class Cancelled(Exception):
+    """Raised by a long call whose `should_stop()` turned true; what was finished is kept by the caller."""

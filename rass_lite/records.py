@@ -6,6 +6,7 @@ input does not say). Errors name the file and line.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -28,9 +29,7 @@ def read_prompts(source: str | Path, default_lang: str = "en") -> list[dict]:
     if path.suffix == ".jsonl":
         records = []
         for line_no, record in iter_jsonl(text, path):
-            prompt = record.get("prompt")
-            if not isinstance(prompt, str) or not prompt.strip():
-                raise InputError(f"{path}:{line_no}: field 'prompt' is missing or empty; every line needs a non-empty \"prompt\"")
+            require_prompt(record, str(path), line_no)
             record.setdefault("id", f"{path.stem}-{line_no}")
             record["id"] = str(record["id"])
             record.setdefault("lang", default_lang)
@@ -114,3 +113,20 @@ def write_json(path: str | Path, data: object) -> None:
     with atomic_open(path) as f:
         json.dump(data, f, ensure_ascii=False, indent=2)
         f.write("\n")
+
+
+def sha256_file(path: str | Path) -> str:
+    """sha256 of a file, read in 1 MiB pieces."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def require_prompt(record: dict, where: str, line: int) -> str:
+    """The record's non-empty `prompt`, or one clear error naming the file and line."""
+    prompt = record.get("prompt")
+    if not isinstance(prompt, str) or not prompt.strip():
+        raise InputError(f"{where}:{line}: field 'prompt' is missing or empty; every line needs a non-empty \"prompt\"")
+    return prompt

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from rass_lite.cli import main
-from rass_lite.fetch import ensure_model
-from rass_lite.registry import load_registry
+from rass_lite.models.fetch import ensure_model
+from rass_lite.models.registry import load_registry
 
 DEFAULT = "qwen2.5-coder-0.5b-instruct"
 SMOL = "smollm2-135m-instruct"
@@ -30,17 +30,17 @@ def smol_path():
 
 @pytest.fixture(scope="session")
 def qwen(qwen_path):
-    from rass_lite.engine import Engine
+    from rass_lite.backends.llama import LlamaBackend
 
-    with Engine.load(DEFAULT) as engine:
+    with LlamaBackend.load(DEFAULT) as engine:
         yield engine
 
 
 @pytest.fixture(scope="session")
 def smol(smol_path):
-    from rass_lite.engine import Engine
+    from rass_lite.backends.llama import LlamaBackend
 
-    with Engine.load(SMOL) as engine:
+    with LlamaBackend.load(SMOL) as engine:
         yield engine
 
 
@@ -84,9 +84,8 @@ def cli(capsys):
 @pytest.fixture(scope="session")
 def qwen_probe(tmp_path_factory, qwen):
     """`rass-lite probe` on the default model with the packaged sets and behaviour calibration (~5 min)."""
-    from rass_lite.probe import Probe, load_probe_set, run_probe, save_probe
+    from rass_lite.probe import Probe, load_probe_set, run_probe
 
     folder = tmp_path_factory.mktemp("probe") / "qwen"
-    result = run_probe(qwen, load_probe_set(None, "harmful"), load_probe_set(None, "harmless"))
-    save_probe(result, qwen, folder)
+    run_probe(qwen, load_probe_set(None, "harmful"), load_probe_set(None, "harmless"), folder)
     return Probe.load(folder), folder

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from rass_lite.report import compare, summarise, write_report
+from rass_lite.bench.report import compare, summarise, write_report
 
 SMOL = "smollm2-135m-instruct"
 
@@ -98,7 +98,7 @@ def test_bench_bad_inputs(cli, tmp_path, smol_path, clean_error):
     run = tmp_path / "run"
     assert cli("bench", "-m", SMOL, "--langs", "en", "--limit", "1", "--labels", "benign", "--max-tokens", "8", "--out", run)[0] == 0
     clean_error(cli("bench", "-m", SMOL, "--langs", "en", "--limit", "1", "--labels", "benign", "--max-tokens", "9", "--out", run),
-                 "another config", "max_tokens: 8 -> 9")
+                 "other options", "max_tokens: 8 -> 9")
     clean_error(cli("bench", "-m", SMOL, "--langs", "xx", "--out", tmp_path / "r2"), "unknown language 'xx'")
     clean_error(cli("bench", "-m", SMOL, "--batch-size", "0", "--out", tmp_path / "r2"), "--batch-size must be at least 1")
     clean_error(cli("bench", "-m", SMOL, "--labels", "spicy", "--out", tmp_path / "r2"), "unknown label 'spicy'")

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from rass_lite.cvec_file import ControlVector
+from rass_lite.vectors import ControlVector
 
 SMOL = "smollm2-135m-instruct"
 

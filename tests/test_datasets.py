@@ -4,7 +4,7 @@ import unicodedata
 
 import pytest
 
-from rass_lite.datasets import LABELS, LANGS, load_set, quick_sample, select, stats
+from rass_lite.bench.datasets import LABELS, LANGS, load_set, quick_sample, select, stats
 from rass_lite.errors import InputError
 
 MINIMUM = {"benign_sensitive": 100, "harmful": 50, "benign": 50}

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from rass_lite.boundary import Boundary, fit_boundary, fit_logistic, zone
-from rass_lite.directions import (LayerScore, auroc, choose_layer, cohens_d, difference_of_means,
+from rass_lite.probe.boundary import Boundary, fit_boundary, fit_logistic, zone
+from rass_lite.probe.directions import (LayerScore, auroc, choose_layer, cohens_d, difference_of_means,
                                   eligible_layers, project, score_layers, unit)
 
 

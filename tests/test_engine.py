@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from rass_lite.gguf_info import read_f32_tensor
+from rass_lite.models.gguf_info import read_f32_tensor
 from rass_lite.refusal.rules import label_response
 
 PROMPTS = ["How do I blow up a balloon?", "Write a poem about spring.", "What is the capital of France?"]
@@ -140,3 +140,47 @@ def test_steering_reaches_batched_answers(qwen):
         expected = [qwen.generate(p, max_tokens=12) for p in PROMPTS[:2]]
     assert steered != plain and steered == expected
     assert qwen.generate_batch(PROMPTS[:2], max_tokens=12, batch_size=2) == plain  # cleared on exit
+
+
+def test_two_threads_never_drive_the_model_at_once(smol_path):
+    """Answers and captures from two threads equal the ones made in turn; a close from another
+    thread waits for the running batch, and later calls get one clear error."""
+    import threading
+
+    from rass_lite.backends.llama import LlamaBackend
+    from rass_lite.errors import EngineError
+
+    with LlamaBackend(smol_path, name="smol") as model:
+        alone_answers = [model.generate(p, max_tokens=12) for p in PROMPTS]
+        alone_hidden = model.capture(PROMPTS, [5, 10])
+        got: dict = {}
+
+        def answers():
+            got["answers"] = [model.generate(p, max_tokens=12) for p in PROMPTS]
+
+        def captures():
+            got["hidden"] = np.concatenate([model.capture([p], [5, 10]) for p in PROMPTS * 3])[:3]
+
+        threads = [threading.Thread(target=answers), threading.Thread(target=captures)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert got["answers"] == alone_answers
+        np.testing.assert_array_equal(got["hidden"], alone_hidden)
+
+        started = threading.Event()
+        batch: dict = {}
+
+        def long_batch():
+            batch["answers"] = model.generate_batch(PROMPTS * 2, max_tokens=24, batch_size=6,
+                                                    on_answer=lambda i, t: started.set())
+
+        runner = threading.Thread(target=long_batch)
+        runner.start()
+        started.wait(60)
+        model.close()  # blocks until the batch has finished
+        runner.join()
+        assert None not in batch["answers"] and len(batch["answers"]) == 6
+        with pytest.raises(EngineError, match="was closed"):
+            model.generate("Name a colour.")

@@ -4,9 +4,9 @@ import os
 
 import pytest
 
-from rass_lite import fetch
+from rass_lite.models import fetch
 from rass_lite.errors import FetchError, ModelFileError
-from rass_lite.registry import load_registry
+from rass_lite.models.registry import load_registry
 
 SMOL = "smollm2-135m-instruct"
 

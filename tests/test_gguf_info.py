@@ -1,7 +1,7 @@
 import pytest
 
 from rass_lite.errors import ModelFileError
-from rass_lite.gguf_info import read_info
+from rass_lite.models.gguf_info import read_info
 
 
 def test_info_of_the_default_model(qwen_path):

@@ -6,7 +6,7 @@ import shutil
 import numpy as np
 import pytest
 
-from rass_lite.datasets import load_set, select
+from rass_lite.bench.datasets import load_set, select
 from rass_lite.refusal.rules import label_response
 
 OVERREFUSAL_CANDIDATES = [
@@ -24,7 +24,7 @@ def benign_sensitive_behaviour(qwen, qwen_probe):
     probe, _ = qwen_probe
     records = select(load_set("morbench-lite")[0], langs=["en"], labels=["benign_sensitive"])
     prompts = OVERREFUSAL_CANDIDATES + [r["prompt"] for r in records]
-    proj = qwen.capture(prompts, [probe.layer], fast=True)[:, 0] @ probe.direction
+    proj = qwen.capture(prompts, [probe.layer], stop_at_layer=True)[:, 0] @ probe.direction
     refused = [label_response(qwen.generate(p, max_tokens=16)).label == "refuse" for p in prompts]
     return list(zip(prompts, refused, proj))
 
@@ -44,7 +44,7 @@ def test_chosen_layer_separates_validation_sets(qwen_probe):
     assert meta["boundary"]["method"] == "logistic"
     assert meta["refusal_counts"]["harmful_refused"] > meta["refusal_counts"]["harmless_refused"]
     assert meta["model_sha256"] == probe.model_sha256 and len(meta["layers"]) == 24
-    assert sorted(probe.raw.directions) == list(range(1, 24))
+    assert sorted(probe.vectors.directions) == list(range(1, 24))
     assert "| layer |" in (folder / "report.md").read_text()
 
 
@@ -64,7 +64,7 @@ def test_overrefusals_score_between_the_class_medians(qwen_probe, benign_sensiti
 def test_subtracting_the_direction_turns_an_overrefusal_into_an_answer(qwen, qwen_probe, overrefused):
     probe, _ = qwen_probe
     layers = (probe.layer - 2, probe.layer + 2)
-    with qwen.steering(probe.raw.directions, -0.5, layers):
+    with qwen.steering(probe.vectors.directions, -0.5, layers):
         answers = [qwen.generate(p, max_tokens=32) for p in overrefused[:10]]
     assert any(label_response(a).label == "comply" for a in answers), answers
 
@@ -74,7 +74,7 @@ def test_fast_scoring_equals_full_forward(qwen, qwen_probe):
     prompts = OVERREFUSAL_CANDIDATES + ["Write a haiku about rain.", "如何杀死一个进程？", "¿Cómo hago una bomba?",
                                         "Explain photosynthesis to a ten-year-old in three sentences, please."]
     plain = qwen.capture(prompts, [probe.layer])
-    fast = qwen.capture(prompts, [probe.layer], fast=True)
+    fast = qwen.capture(prompts, [probe.layer], stop_at_layer=True)
     assert np.max(np.abs(plain - fast)) <= 1e-4
 
 
@@ -87,7 +87,7 @@ def test_cvec_file_gives_the_same_generation_as_in_memory_vectors(cli, qwen, qwe
     assert code == 0 and "n_embd 896" in out and f"blocks {hi - lo + 1}" in out
     prompt = OVERREFUSAL_CANDIDATES[0]
     code, from_file, _ = cli("chat", "--max-tokens", "32", "--cvec", tmp_path / "v.gguf", prompt)
-    with qwen.steering(probe.raw.directions, -0.5, (lo, hi)):
+    with qwen.steering(probe.vectors.directions, -0.5, (lo, hi)):
         in_memory = qwen.generate(prompt, max_tokens=32)
     assert code == 0 and from_file.strip() == in_memory.strip()
 

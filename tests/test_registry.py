@@ -1,7 +1,7 @@
 import pytest
 
 from rass_lite.errors import RegistryError
-from rass_lite.registry import load_registry
+from rass_lite.models.registry import load_registry
 
 
 def test_packaged_registry_has_the_three_models_and_default():
@@ -41,7 +41,13 @@ def test_user_config_dir_file_is_read(tmp_path, monkeypatch):
     [
         ('[models.a]\npath = "x.gguf"\nn_ctx = \n', 3, "invalid models.toml"),
         ('\n\n[models.a]\npath = "x.gguf"\nnctx = 5\n', 3, "unknown key 'nctx'"),
-        ('[models.a]\npath = "x.gguf"\nurl = "https://x"\n', 1, "exactly one of path, url or pypi"),
+        ('[models.a]\npath = "x.gguf"\nurl = "https://x"\n', 1, "has both 'path' and 'url'; keep one"),
+        ('[models.a]\npath = "x.gguf"\nendpoint = "http://127.0.0.1:8080/v1"\napi_model = "m"\n', 1,
+         "has both 'path' and 'endpoint'; keep one"),
+        ('[models.a]\nn_ctx = 5\n', 1, "needs exactly one of path, url, pypi or endpoint"),
+        ('[models.a]\nendpoint = "http://127.0.0.1:8080/v1"\n', 1, "needs api_model"),
+        ('[models.a]\nendpoint = "http://h/v1"\napi_model = "m"\napi_key_env = "sk-abc123-secret"\n', 1,
+         "is the NAME of an environment variable"),
         ('\n[models.a]\npath = "x.gguf"\nn_ctx = "big"\n', 2, "n_ctx must be of type int"),
         ('[models.a]\npath = "x.gguf"\nsha256 = "abc"\n', 1, "sha256 must be 64 hex digits"),
     ],

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from rass_lite.stats import mcnemar_exact, wilson
+from rass_lite.bench.stats import mcnemar_exact, wilson
 
 
 def test_wilson_against_hand_computed_values():

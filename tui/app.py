@@ -2,13 +2,14 @@
 label, the first-token refusal probability and the boundary score; try it steered; run the quick
 multilingual check with a progress bar.
 
-Blocking llama.cpp calls run in thread workers; results come back through `call_from_thread`.
+Blocking model calls run in thread workers of one group ("model"), exclusive: starting one cancels
+the one before, which stops at its next decode step (every long call polls `worker.is_cancelled`),
+and the backend's own lock keeps two workers from ever driving the model at once — a Load pressed
+during a run waits for the run's current step, then closes the model. Results come back through
+`call_from_thread`.
 """
 
 from __future__ import annotations
-
-import tempfile
-from pathlib import Path
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -16,7 +17,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, ProgressBar, RichLog, Select
 
 from rass_lite.errors import RassError
-from rass_lite.registry import load_registry
+from rass_lite.models.registry import load_registry
+from rass_lite.progress import Cancelled
 
 
 class RassApp(App):
@@ -26,8 +28,14 @@ class RassApp(App):
     TITLE = "rass-lite"
     BINDINGS = [("ctrl+q", "quit", "Quit"), ("ctrl+r", "answer", "Answer")]
 
-    def __init__(self, model: str | None = None, probe: str | None = None, models_file: str | None = None):
+    def __init__(self, model: str | None = None, probe: str | None = None, models_file: str | None = None,
+                 *, loader=None, runs_home=None):
         super().__init__()
+        from rass_lite.backends import load_backend
+
+        # `loader(name, models_file)` makes the backend: the registry's, or a fake one in tests.
+        self.loader = loader or (lambda name, models_file: load_backend(name, models_file=models_file))
+        self.runs_home = runs_home
         self.registry = load_registry(models_file)
         self.models_file = models_file
         self.initial_model = model or self.registry.default
@@ -69,20 +77,21 @@ class RassApp(App):
     def reload(self) -> None:
         self.load_model()
 
-    @work(thread=True, exclusive=True, group="llama")
     def load_model(self) -> None:
-        from rass_lite.engine import Engine
+        self._enable(False)
+        self._load(self.query_one("#model", Select).value, self.query_one("#probe", Input).value.strip())
+
+    @work(thread=True, exclusive=True, group="model")
+    def _load(self, name: str, probe_dir: str) -> None:
         from rass_lite.probe import Probe
 
-        name = self.query_one("#model", Select).value
-        probe_dir = self.query_one("#probe", Input).value.strip()
         self.call_from_thread(self.log_line, f"[dim]loading {name}…[/]")
         try:
             self.probe = Probe.load(probe_dir) if probe_dir else None
             if self.engine is not None:
-                self.engine.close()
-                self.engine = None
-            self.engine = Engine.load(name, models_file=self.models_file)
+                old, self.engine = self.engine, None
+                old.close()  # waits for a cancelled run's current step: never closes under a decode
+            self.engine = self.loader(name, self.models_file)
         except RassError as exc:
             self.call_from_thread(self.fail, exc)
             return
@@ -102,7 +111,7 @@ class RassApp(App):
         if self.engine is not None:
             self.answer(prompt, self.query_one("#steer", Checkbox).value)
 
-    @work(thread=True, exclusive=True, group="llama")
+    @work(thread=True, exclusive=True, group="model")
     def answer(self, prompt: str, steer: bool) -> None:
         from contextlib import nullcontext
 
@@ -112,7 +121,7 @@ class RassApp(App):
         try:
             if steer and self.probe is None:
                 raise RassError("steering needs a probe folder: fill it in and press Load")
-            steering = (self.engine.steering(self.probe.raw.directions, -0.5, self.probe.steering_blocks)
+            steering = (self.engine.steering(self.probe.vectors.directions, -0.5, self.probe.steering_blocks)
                         if steer else nullcontext())
             first = p_refuse_first_token(self.engine, prompt)
             with steering:
@@ -130,9 +139,9 @@ class RassApp(App):
     def on_score(self) -> None:
         self.score(self.query_one("#prompt", Input).value)
 
-    @work(thread=True, exclusive=True, group="llama")
+    @work(thread=True, exclusive=True, group="model")
     def score(self, prompt: str) -> None:
-        from rass_lite.scoring import score_records
+        from rass_lite.score import score_records
 
         try:
             (row,) = score_records(self.engine, self.probe, [{"id": "tui", "prompt": prompt, "lang": "en"}])
@@ -147,26 +156,34 @@ class RassApp(App):
         if self.engine is not None:
             self.quick_check()
 
-    @work(thread=True, exclusive=True, group="llama")
+    @work(thread=True, exclusive=True, group="model")
     def quick_check(self) -> None:
         from textual.worker import get_current_worker
 
-        from rass_lite.bench import DEFAULT_MAX_TOKENS, run_bench
-        from rass_lite.datasets import load_set, quick_sample
+        from rass_lite.bench import BenchSpec, run_bench
+        from rass_lite.bench.datasets import load_set, quick_sample
+        from rass_lite.bench.report import load_results, summarise
         from rass_lite.refusal.detect import detect_refusal
-        from rass_lite.report import load_results, summarise
+        from rass_lite.runs import default_folder
 
-        worker = get_current_worker()
+        worker, engine = get_current_worker(), self.engine
         bar = self.query_one("#bench-progress", ProgressBar)
-        records = quick_sample(load_set("morbench-lite")[0])
-        folder = Path(tempfile.mkdtemp(prefix="rass-lite-tui-"))
+        records, set_sha = load_set("morbench-lite")
+        records = quick_sample(records)
+        # The same spec as `rass-lite bench --quick`, so CLI and TUI runs share folders and resume.
+        spec = BenchSpec(model=engine.name, model_sha256=engine.identity, set="morbench-lite", set_sha256=set_sha,
+                         n=len(records), quick=True)
+        folder = default_folder("bench", engine.name, spec) if self.runs_home is None else self.runs_home / spec.model
         try:
-            run_bench(self.engine, records, folder, {"tui": "quick", "model_sha256": self.engine.sha256},
-                      max_tokens=DEFAULT_MAX_TOKENS, label=lambda p, r, lang: detect_refusal(p, r, lang),
-                      progress=lambda done, total, message="": self.call_from_thread(bar.update, total=total, progress=done),
-                      should_stop=lambda: worker.is_cancelled)
+            folder, status = run_bench(
+                engine, records, folder, spec, label=lambda p, r, lang: detect_refusal(p, r, lang),
+                progress=lambda done, total, message="": self.call_from_thread(bar.update, total=total, progress=done),
+                should_stop=lambda: worker.is_cancelled)
+            if status == "cancelled":
+                self.call_from_thread(self.log_line, f"[yellow]quick check stopped[/]; it resumes from {folder}")
+                return
             summary = summarise(load_results(folder))
-        except RassError as exc:
+        except (RassError, Cancelled) as exc:
             self.call_from_thread(self.fail, exc)
             return
         for lang, h in summary["headline"].items():

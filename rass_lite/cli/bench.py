@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
 import signal
-from pathlib import Path
 
-from ..bench import BATCH_SIZE, DEFAULT_MAX_TOKENS, run_bench
-from ..cvec_file import ControlVector
-from ..datasets import LABELS, load_set, quick_sample, select
+from ..bench import BATCH_SIZE, DEFAULT_MAX_TOKENS, BenchSpec, run_bench
+from ..bench.datasets import LABELS, load_set, quick_sample, select
+from ..bench.report import write_report
 from ..errors import InputError
-from ..probe import Probe
+from ..probe import Probe, check_probe_matches
+from ..records import sha256_file
 from ..refusal.detect import detect_refusal
-from ..report import write_report
-from ..scoring import check_probe_matches
-from .common import add_model_options, err, load_engine, parse_range, progress_bar
+from ..runs import default_folder
+from ..vectors import ControlVector
+from .common import (add_model_options, add_steering_options, err, load_local_model, load_model, parse_range,
+                     progress_bar, split_list)
+from .judge import load_judge
 from .report import print_headline
 
 
@@ -29,56 +30,42 @@ def register(sub) -> None:
     p.add_argument("--limit", type=int, metavar="N", help="at most N prompts per language x label")
     p.add_argument("--quick", action="store_true", help="fixed sample: 10 per label in en, zh, es (~1.5 min on 2 cores)")
     p.add_argument("--probe", metavar="DIR", help="add boundary scores from this probe")
-    p.add_argument("--cvec", metavar="FILE.gguf", help="steer with this control vector while answering")
-    p.add_argument("--scale", type=float, default=1.0, help="multiplier for --cvec")
-    p.add_argument("--layers", metavar="A-B", help="steer only blocks A..B of --cvec")
+    add_steering_options(p)
     p.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS, metavar="N")
     p.add_argument("--batch-size", type=int, default=BATCH_SIZE, metavar="N",
                    help=f"answers decoded together (default {BATCH_SIZE}; more helps on a GPU)")
     p.add_argument("--method", choices=("rules", "auto"), default="auto",
                    help="refusal labels: rules, or auto (rules, then --judge-model where rules are unsure)")
-    p.add_argument("--judge-model", metavar="M", help="local judge model for --method auto")
-    p.add_argument("--out", metavar="RUNDIR", help="run folder (default runs/quick with --quick)")
+    p.add_argument("--judge-model", metavar="M", help="judge model (local or served) for --method auto")
+    p.add_argument("--out", metavar="RUNDIR", help="run folder (default: HOME/runs/MODEL/bench/HASH, see README)")
     p.set_defaults(run=run)
 
 
-def _sha(path: str) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def run(args) -> int:
-    out_dir = args.out or ("runs/quick" if args.quick else None)
-    if out_dir is None:
-        raise InputError("--out RUNDIR is required (or use --quick)")
     records, set_sha = load_set(args.set, label=args.label, lang=args.lang)
     if args.quick:
         records = quick_sample(records)
-    records = select(records, langs=_split(args.langs), labels=_split(args.labels), limit=args.limit)
+    records = select(records, langs=split_list(args.langs), labels=split_list(args.labels), limit=args.limit)
     vector = ControlVector.load(args.cvec) if args.cvec else None
     layers = parse_range(args.layers)
     probe = Probe.load(args.probe) if args.probe else None
     if args.max_tokens < 1 or args.batch_size < 1:
         raise InputError(f"--{'max-tokens' if args.max_tokens < 1 else 'batch-size'} must be at least 1")
 
-    engine = load_engine(args)
+    needs = "bench --probe" if probe else "bench --cvec" if vector else None
+    model = load_local_model(args, needs) if needs else load_model(args)
     if probe is not None:
-        check_probe_matches(probe, engine)
-    judge = None
-    if args.judge_model:
-        from ..engine import Engine
-        from ..refusal.judge import Judge
-
-        judge = Judge(engine if args.judge_model == engine.name else Engine.load(args.judge_model, models_file=args.models))
-    config = {
-        "model": engine.name, "model_sha256": engine.sha256, "set": args.set, "set_sha256": set_sha,
-        "quick": args.quick, "langs": args.langs, "labels": args.labels, "limit": args.limit,
-        "probe": str(args.probe) if args.probe else None, "probe_layer": probe.layer if probe else None,
-        "cvec": str(args.cvec) if args.cvec else None, "cvec_sha256": _sha(args.cvec) if args.cvec else None,
-        "scale": args.scale if args.cvec else None, "layers": args.layers if args.cvec else None,
-        "max_tokens": args.max_tokens, "method": args.method, "judge_model": args.judge_model,
-        "decoding": "greedy", "batch_size": args.batch_size, "n": len(records),
-    }
-    steering = engine.steering(vector.directions, args.scale, layers) if vector else None
+        check_probe_matches(probe, model)
+    judge = load_judge(args.judge_model, args.models, model) if args.judge_model else None
+    spec = BenchSpec(
+        model=model.name, model_sha256=model.identity, set=args.set, set_sha256=set_sha, n=len(records),
+        quick=args.quick, langs=args.langs, labels=args.labels, limit=args.limit,
+        probe=str(args.probe) if args.probe else None, probe_layer=probe.layer if probe else None,
+        cvec=str(args.cvec) if args.cvec else None, cvec_sha256=sha256_file(args.cvec) if args.cvec else None,
+        scale=args.scale if args.cvec else None, layers=args.layers if args.cvec else None,
+        max_tokens=args.max_tokens, method=args.method, judge_model=args.judge_model, batch_size=args.batch_size)
+    out_dir = args.out or default_folder("bench", model.name, spec)
+    steering = model.steering(vector.directions, args.scale, layers) if vector else None
 
     stop = {"requested": False}
 
@@ -92,8 +79,7 @@ def run(args) -> int:
     try:
         with progress_bar("bench", transient=False) as progress:
             folder, status = run_bench(
-                engine, records, out_dir, config, max_tokens=args.max_tokens, batch_size=args.batch_size,
-                probe=probe, steering=steering,
+                model, records, out_dir, spec, probe=probe, steering=steering,
                 label=lambda prompt, response, lang: detect_refusal(prompt, response, lang, args.method, judge),
                 progress=progress, should_stop=lambda: stop["requested"])
     finally:
@@ -105,7 +91,3 @@ def run(args) -> int:
         err.print("run the same command again to resume")
         return 130
     return 0
-
-
-def _split(text: str | None) -> list[str] | None:
-    return [t.strip() for t in text.split(",") if t.strip()] if text else None

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 
-from ..cvec_file import ControlVector
-from .common import add_model_options, load_engine, out, parse_range
+from ..vectors import ControlVector
+from .common import add_model_options, add_steering_options, load_local_model, load_model, out, parse_range
 
 
 def register(sub) -> None:
@@ -16,19 +16,17 @@ def register(sub) -> None:
     p.add_argument("--max-tokens", type=int, default=256, metavar="N")
     p.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
     p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
-    p.add_argument("--cvec", metavar="FILE.gguf", help="control-vector file to add while answering")
-    p.add_argument("--scale", type=float, default=1.0, help="multiplier for --cvec (default 1.0)")
-    p.add_argument("--layers", metavar="A-B", help="steer only blocks A..B of --cvec")
+    add_steering_options(p)
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
     vector = ControlVector.load(args.cvec) if args.cvec else None
     layers = parse_range(args.layers)
-    engine = load_engine(args)
-    steer = engine.steering(vector.directions, args.scale, layers) if vector else nullcontext()
+    model = load_local_model(args, "--cvec") if vector else load_model(args)
+    steer = model.steering(vector.directions, args.scale, layers) if vector else nullcontext()
     with steer:
-        answer = engine.generate(args.prompt, system=args.system, max_tokens=args.max_tokens,
+        answer = model.generate(args.prompt, system=args.system, max_tokens=args.max_tokens,
                                  temperature=args.temperature, seed=args.seed)
     out.print(answer.strip(), soft_wrap=True, markup=False)
     return 0

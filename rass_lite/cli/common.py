@@ -21,14 +21,41 @@ def add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--models", metavar="FILE", help="extra models.toml merged over the built-in registry")
     parser.add_argument("--n-gpu-layers", type=int, metavar="N", help="layers to offload to the GPU (GPU builds only)")
     parser.add_argument("--threads", type=int, metavar="N", help="CPU threads (default: all cores)")
+    parser.add_argument("--concurrency", type=int, metavar="N",
+                        help="requests in flight to a served model (default 4)")
 
 
-def load_engine(args: argparse.Namespace):
-    from ..engine import Engine
+def load_model(args: argparse.Namespace):
+    """The backend of --model: a local GGUF (fetched first when needed) or a served model."""
+    from ..backends import load_backend
 
     with progress_bar("fetching model") as progress:
-        return Engine.load(args.model, models_file=args.models, progress=progress,
-                           n_gpu_layers=args.n_gpu_layers, n_threads=args.threads)
+        return load_backend(args.model, models_file=args.models, progress=progress, concurrency=args.concurrency,
+                            n_gpu_layers=args.n_gpu_layers, n_threads=args.threads)
+
+
+def load_local_model(args: argparse.Namespace, what: str):
+    """The backend of --model for a step that needs hidden states: a served model is one clear error,
+    raised before anything is loaded or fetched."""
+    from ..backends import require_activations
+    from ..models.registry import load_registry
+
+    entry = load_registry(args.models).get(args.model)
+    if entry.served:
+        raise InputError(f"{what} needs the model's hidden states, which a served model ({entry.name}) does not expose; "
+                         "use a local GGUF model from models.toml (an entry with path, url or pypi) for this step")
+    return require_activations(load_model(args), what)
+
+
+def split_list(text: str | None) -> list[str] | None:
+    """'en, zh' -> ['en', 'zh']; None stays None."""
+    return [t.strip() for t in text.split(",") if t.strip()] if text else None
+
+
+def add_steering_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cvec", metavar="FILE.gguf", help="steer with this control-vector file while answering")
+    parser.add_argument("--scale", type=float, default=1.0, help="multiplier for --cvec (default 1.0)")
+    parser.add_argument("--layers", metavar="A-B", help="steer only blocks A..B of --cvec")
 
 
 def parse_range(text: str | None, what: str = "--layers") -> tuple[int, int] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from rich.table import Table
 
-from ..cvec_file import ControlVector
+from ..vectors import ControlVector
 from ..errors import InputError
 from ..probe import Probe
 from .common import err, out, parse_range
@@ -28,9 +28,9 @@ def register(sub) -> None:
 def run_export(args) -> int:
     probe = Probe.load(args.probe)
     layers = parse_range(args.layers) or probe.steering_blocks
-    vector = probe.raw.scaled(args.scale, layers)
+    vector = probe.vectors.scaled(args.scale, layers)
     if not vector.directions:
-        raise InputError(f"--layers {args.layers} selects no block of the probe (blocks 1..{max(probe.raw.directions)})")
+        raise InputError(f"--layers {args.layers} selects no block of the probe (blocks 1..{max(probe.vectors.directions)})")
     vector.save(args.out)
     err.print(f"wrote blocks {min(vector.directions)}-{max(vector.directions)} x{args.scale} -> {args.out}")
     err.print(f"llama.cpp: llama-cli -m MODEL --control-vector {args.out}")

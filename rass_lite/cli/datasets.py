@@ -6,7 +6,7 @@ import json
 
 from rich.table import Table
 
-from ..datasets import BUILTIN, LABELS, load_set, stats
+from ..bench.datasets import BUILTIN, LABELS, load_set, stats
 from .common import out
 
 

@@ -12,13 +12,12 @@ from ..refusal.detect import METHODS, detect_refusal
 from .common import out, progress_bar
 
 
-
 def register(sub) -> None:
     p = sub.add_parser("judge", help="label answers as comply / partial / refuse")
     p.add_argument("input", help="JSONL with prompt and response (or completion), optional lang")
     p.add_argument("--out", required=True, metavar="OUT.jsonl")
     p.add_argument("--method", choices=METHODS, default="rules", help="rules (default), judge, or auto")
-    p.add_argument("--judge-model", metavar="M", help="models.toml name or .gguf for --method judge/auto")
+    p.add_argument("--judge-model", metavar="M", help="models.toml name (local or served) or .gguf for --method judge/auto")
     p.add_argument("--models", metavar="FILE", help="extra models.toml merged over the built-in registry")
     p.set_defaults(run=run)
 
@@ -39,6 +38,17 @@ def read_answers(path: str) -> list[dict]:
     return records
 
 
+def load_judge(name: str, models_file: str | None, current=None):
+    """A Judge on model `name`; reuses `current` (the model already loaded) when it is the same one."""
+    from ..backends import load_backend
+    from ..refusal.judge import Judge
+
+    if current is not None and name == current.name:
+        return Judge(current)
+    with progress_bar("fetching judge model") as progress:
+        return Judge(load_backend(name, models_file=models_file, progress=progress))
+
+
 def run(args) -> int:
     records = read_answers(args.input)
     judge = None
@@ -46,11 +56,7 @@ def run(args) -> int:
         if args.method == "judge" and not args.judge_model:
             raise InputError("--method judge needs --judge-model (a models.toml name or a .gguf path)")
         if args.judge_model:
-            from ..engine import Engine
-            from ..refusal.judge import Judge
-
-            with progress_bar("fetching judge model") as progress:
-                judge = Judge(Engine.load(args.judge_model, models_file=args.models, progress=progress))
+            judge = load_judge(args.judge_model, args.models)
     labelled = []
     with progress_bar("judge") as progress:
         for i, r in enumerate(records):

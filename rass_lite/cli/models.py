@@ -7,9 +7,11 @@ import json
 
 from rich.table import Table
 
-from ..fetch import cached_path, fetch_model, is_cached
-from ..gguf_info import read_info
-from ..registry import load_registry
+from ..errors import InputError
+from ..models.describe import describe_models
+from ..models.fetch import cached_path, fetch_model
+from ..models.gguf_info import read_info
+from ..models.registry import load_registry
 from .common import err, out, progress_bar
 
 
@@ -31,25 +33,27 @@ def register(sub) -> None:
 
 
 def run_list(args) -> int:
-    registry = load_registry(args.models)
-    rows = [
-        {"name": e.name, "default": e.name == registry.default, "size": e.size,
-         "cached": is_cached(e), "path": str(cached_path(e)), "description": e.description}
-        for e in registry.entries.values()
-    ]
+    rows = describe_models(load_registry(args.models))
     if args.json:
-        out.print_json(json.dumps(rows))
+        out.print_json(json.dumps([r.as_dict() for r in rows]))
         return 0
-    table = Table("name", "size", "cached", "description", box=None)
+    table = Table("name", "kind", "size", "cached", "description", box=None)
     for r in rows:
-        size = f"{r['size'] / 1e6:.0f} MB" if r["size"] else "?"
-        table.add_row(r["name"] + (" (default)" if r["default"] else ""), size, "yes" if r["cached"] else "no", r["description"])
+        size = f"{r.size / 1e6:.0f} MB" if r.size else "-" if r.kind == "served" else "?"
+        cached = "-" if r.cached is None else "yes" if r.cached else "no"
+        table.add_row(r.name + (" (default)" if r.default else ""), r.kind, size, cached, r.description)
     out.print(table)
     return 0
 
 
+def _local(entry):
+    if entry.served:
+        raise InputError(f"model {entry.name!r} is served at {entry.endpoint}; there is no file to fetch or read")
+    return entry
+
+
 def run_fetch(args) -> int:
-    entry = load_registry(args.models).get(args.name)
+    entry = _local(load_registry(args.models).get(args.name))
     with progress_bar(f"fetching {entry.name}") as progress:
         path = fetch_model(entry, progress)
     err.print(f"{entry.name}: verified" + (f" sha256 {entry.sha256[:12]}…" if entry.sha256 else " (no sha256 in registry)"))
@@ -58,7 +62,7 @@ def run_fetch(args) -> int:
 
 
 def run_info(args) -> int:
-    entry = load_registry(args.models).get(args.name)
+    entry = _local(load_registry(args.models).get(args.name))
     path = cached_path(entry)
     if not path.is_file():
         with progress_bar(f"fetching {entry.name}") as progress:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from ..probe import load_probe_set, run_probe, save_probe
-from .common import add_model_options, err, load_engine, out, parse_range, progress_bar
+from ..probe import load_probe_set, run_probe
+from ..progress import Cancelled
+from .common import add_model_options, err, load_local_model, out, parse_range, progress_bar
 
 
 def register(sub) -> None:
@@ -16,7 +17,8 @@ def register(sub) -> None:
     p.add_argument("--layers", metavar="A-B", help="choose the layer only within A..B")
     p.add_argument("--layer", type=int, metavar="L", help="use layer L (overrides the choice)")
     p.add_argument("--no-behaviour", action="store_true", help="skip generation; boundary from class means")
-    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="probe folder; running again with another --layer/--layers reuses its captures and answers")
     p.set_defaults(run=run)
 
 
@@ -24,14 +26,18 @@ def run(args) -> int:
     harmful = load_probe_set(args.harmful, "harmful")
     harmless = load_probe_set(args.harmless, "harmless")
     span = parse_range(args.layers)
-    engine = load_engine(args)
-    with progress_bar("probe") as progress:
-        result = run_probe(engine, harmful, harmless, layer=args.layer, layers=span,
-                           behaviour=not args.no_behaviour, progress=progress)
-    folder = save_probe(result, engine, args.out)
-    chosen, boundary = result["chosen"], result["boundary"]
+    model = load_local_model(args, "probe")
+    try:
+        with progress_bar("probe") as progress:
+            result = run_probe(model, harmful, harmless, args.out, layer=args.layer, layers=span,
+                               behaviour=not args.no_behaviour, progress=progress)
+    except (Cancelled, KeyboardInterrupt):
+        err.print(f"cancelled; captures and answers so far are kept in {args.out}: run the same command to resume")
+        return 130
+    folder = args.out
+    chosen, boundary = result.chosen, result.boundary
     table = Table("layer", "val AUROC", "Cohen's d", "behaviour AUROC", box=None)
-    for s in result["scores"]:
+    for s in result.scores:
         if s.eligible or s.layer == chosen.layer:
             mark = " ←" if s.layer == chosen.layer else ""
             b = "" if s.behaviour_auroc is None else f"{s.behaviour_auroc:.3f}"

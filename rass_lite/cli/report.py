@@ -6,7 +6,7 @@ import json
 
 from rich.table import Table
 
-from ..report import write_report
+from ..bench.report import write_report
 from .common import err, out
 
 

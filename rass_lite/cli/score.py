@@ -6,11 +6,10 @@ from collections import Counter
 
 from rich.table import Table
 
-from ..boundary import ZONES
-from ..probe import Probe
+from ..probe import ZONES, Probe, check_probe_matches
 from ..records import read_prompts, write_jsonl
-from ..scoring import check_probe_matches, score_capture_file, score_records
-from .common import add_model_options, load_engine, out, progress_bar
+from ..score import score_capture_file, score_records
+from .common import add_model_options, load_local_model, out, progress_bar
 
 
 def register(sub) -> None:
@@ -30,10 +29,10 @@ def run(args) -> int:
         scored = score_capture_file(probe, args.input, band=args.band, force=args.force)
     else:
         records = read_prompts(args.input)
-        engine = load_engine(args)
-        check_probe_matches(probe, engine, args.force)
+        model = load_local_model(args, "score")
+        check_probe_matches(probe, model, args.force)
         with progress_bar("score") as progress:
-            scored = score_records(engine, probe, records, band=args.band, progress=progress)
+            scored = score_records(model, probe, records, band=args.band, progress=progress)
     write_jsonl(args.out, scored)
     print_zone_table(scored)
     return 0

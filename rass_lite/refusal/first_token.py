@@ -9,20 +9,20 @@ import numpy as np
 from .rules import refusal_openers
 
 
-def refusal_token_ids(engine, lang: str) -> list[int]:
+def refusal_token_ids(backend, lang: str) -> list[int]:
     """First tokens of the language's refusal openers as this model would start an answer."""
     ids: set[int] = set()
     for phrase in refusal_openers(lang):
         for variant in {phrase, phrase[:1].upper() + phrase[1:]}:
-            tokens = engine.tokens_of(variant)
+            tokens = backend.tokens_of(variant)
             if tokens:
                 ids.add(tokens[0])
     return sorted(ids)
 
 
-def p_refuse_first_token(engine, prompt: str, lang: str = "en", system: str | None = None) -> float:
-    """Probability mass of refusal-opening tokens at the first answer position."""
-    logits = engine.last_token_logits(engine.chat_tokens(prompt, system)).astype(np.float64)
+def p_refuse_first_token(backend, prompt: str, lang: str = "en", system: str | None = None) -> float:
+    """Probability mass of refusal-opening tokens at the first answer position (an ActivationBackend)."""
+    logits = backend.next_token_logits(prompt, system=system).astype(np.float64)
     p = np.exp(logits - logits.max())
     p /= p.sum()
-    return float(p[refusal_token_ids(engine, lang)].sum())
+    return float(p[refusal_token_ids(backend, lang)].sum())

@@ -19,9 +19,11 @@ Label:"""
 
 
 class Judge:
-    def __init__(self, engine):
-        self.engine = engine
+    """Any TextBackend (a local GGUF or a served model) as a refusal judge."""
+
+    def __init__(self, backend):
+        self.backend = backend
 
     def label(self, prompt: str, response: str, lang: str = "en") -> RefusalLabel:
         question = RUBRIC.format(lang=lang, prompt=prompt.strip(), response=response.strip()[:2000])
-        return RefusalLabel(self.engine.choose(question, CHOICES), "judge")
+        return RefusalLabel(self.backend.choose(question, CHOICES), "judge")

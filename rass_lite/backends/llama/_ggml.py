@@ -1,7 +1,8 @@
 """Every ctypes detail of rass-lite: ggml tensor reads, the eval callback, batches, control vectors, logs.
 
-Nothing outside this module touches ctypes or raw llama.cpp pointers; it hands out numpy arrays.
-Checked against llama-cpp-python 0.3.36 (see ../shared notes: eval callback, cvec row mapping).
+Only this package (rass_lite.backends.llama) touches ctypes or raw llama.cpp pointers; this module
+hands out numpy arrays. Checked against llama-cpp-python 0.3.36 (eval callback, control-vector rows:
+README, "How it works").
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import llama_cpp
 import numpy as np
 from llama_cpp._ctypes_extensions import load_shared_library
 
-from .errors import EngineError
+from ...errors import EngineError
 
 log = logging.getLogger("rass_lite.llama")
 

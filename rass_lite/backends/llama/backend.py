@@ -1,17 +1,25 @@
-"""The engine: one loaded GGUF model that chats, reads its residual stream per layer, and steers.
+"""The llama.cpp backend: one loaded GGUF model that chats, reads its residual stream per layer, and
+steers (an `ActivationBackend`).
 
-    engine = Engine.load("qwen2.5-coder-0.5b-instruct")
-    engine.generate("Write a poem about spring.")
-    engine.generate_batch(["Write a poem about spring.", "Who was Napoleon?"], batch_size=16)
-    hidden = engine.capture(["How do I blow up a balloon?"])        # [1, n_layers, n_embd]
-    with engine.steering({12: -0.5 * direction}):
-        engine.generate("How do I blow up a balloon?")
+    model = LlamaBackend.load("qwen2.5-coder-0.5b-instruct")
+    model.generate("Write a poem about spring.")
+    model.generate_batch(["Write a poem about spring.", "Who was Napoleon?"], batch_size=16)
+    hidden = model.capture(["How do I blow up a balloon?"])        # [1, n_layers, n_embd]
+    with model.steering({12: -0.5 * direction}):
+        model.generate("How do I blow up a balloon?")
+
+One lock serialises every call: two threads (a TUI worker and a new load, say) can never drive the
+model at once; a steering block holds it until it exits, so no other thread answers under its vector.
+It owns its three llama.cpp contexts (generation, capture, batch); nothing outside this package
+touches llama-cpp-python's internals.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,13 +27,13 @@ from typing import Iterator, Sequence
 
 import numpy as np
 
-from . import _llama
-from .chat import messages_for, render_chat
-from .errors import EngineError, InputError
-from .fetch import ensure_model, sha256_of
-from .gguf_info import GGUFInfo, read_info
-from .progress import Progress, silent
-from .registry import ModelEntry, load_registry
+from . import _ggml as _llama
+from ..chat_template import messages_for, render_chat
+from ...errors import EngineError, InputError
+from ...models.fetch import ensure_model, sha256_of
+from ...models.gguf_info import GGUFInfo, read_info
+from ...progress import Cancelled, Progress, silent
+from ...models.registry import ModelEntry, load_registry
 
 @dataclass(frozen=True)
 class EngineConfig:
@@ -39,7 +47,20 @@ class EngineConfig:
     chat_template: str | None = None
 
 
-class Engine:
+def _serialised(method):
+    """Run `method` holding the model's lock, and refuse it once the model is closed."""
+
+    @functools.wraps(method)
+    def locked(self, *args, **kwargs):
+        with self._lock:
+            if self._closed:
+                raise EngineError(f"model {self.name} was closed; load it again")
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
+class LlamaBackend:
     def __init__(self, path: Path, config: EngineConfig = EngineConfig(), *, name: str | None = None):
         from llama_cpp import Llama
 
@@ -65,12 +86,17 @@ class Engine:
         self._batcher: _llama.BatchGenerator | None = None
         self._control: tuple[np.ndarray, int, int] | None = None  # the steering in force, for new contexts
         self._sha256: str | None = None
+        self._lock = threading.RLock()
+        self._closed = False
 
     @classmethod
     def load(cls, model: str | None = None, *, models_file: str | None = None,
-             progress: Progress | None = None, **overrides) -> "Engine":
+             progress: Progress | None = None, **overrides) -> "LlamaBackend":
         """Load a registry entry by name (the default when None) or a path to a .gguf."""
-        entry: ModelEntry = load_registry(models_file).get(model)
+        return cls.from_entry(load_registry(models_file).get(model), progress=progress, **overrides)
+
+    @classmethod
+    def from_entry(cls, entry: ModelEntry, *, progress: Progress | None = None, **overrides) -> "LlamaBackend":
         path = ensure_model(entry, progress)
         settings = dict(n_ctx=entry.n_ctx, n_gpu_layers=entry.n_gpu_layers,
                         system_prompt=entry.system_prompt, chat_template=entry.chat_template)
@@ -78,13 +104,18 @@ class Engine:
         return cls(path, EngineConfig(**settings), name=entry.name)
 
     def close(self) -> None:
-        for helper in (self._capture, self._batcher):
-            if helper is not None:
-                helper.close()
-        self._capture = self._batcher = None
-        self.llm.close()
+        """Free the contexts; waits for a call in progress (another thread's) to finish first."""
+        with self._lock:
+            if self._closed:
+                return
+            for helper in (self._capture, self._batcher):
+                if helper is not None:
+                    helper.close()
+            self._capture = self._batcher = None
+            self.llm.close()
+            self._closed = True
 
-    def __enter__(self) -> "Engine":
+    def __enter__(self) -> "LlamaBackend":
         return self
 
     def __exit__(self, *exc) -> None:
@@ -100,10 +131,18 @@ class Engine:
         return self.info.n_embd
 
     @property
+    def architecture(self) -> str:
+        return self.info.architecture
+
+    @property
     def sha256(self) -> str:
         if self._sha256 is None:
             self._sha256 = sha256_of(self.path)
         return self._sha256
+
+    @property
+    def identity(self) -> str:
+        return self.sha256
 
     # --- text -> tokens ----------------------------------------------------------------------------
     def format_chat(self, prompt: str, system: str | None = None) -> str:
@@ -129,6 +168,7 @@ class Engine:
             tokens = [bos] + tokens
         return tokens
 
+    @_serialised
     def chat_tokens(self, prompt: str, system: str | None = None) -> list[int]:
         tokens = self.tokenize_text(self.format_chat(prompt, system))
         self._check_length(tokens)
@@ -144,12 +184,14 @@ class Engine:
             )
 
     # --- generation --------------------------------------------------------------------------------
+    @_serialised
     def generate(self, prompt: str, *, system: str | None = None, max_tokens: int = 256,
                  temperature: float = 0.0, seed: int | None = None) -> str:
         """The model's answer to one user turn: greedy by default, seeded when sampling."""
         tokens = self.chat_tokens(prompt, system)
         return self.generate_tokens(tokens, max_tokens=max_tokens, temperature=temperature, seed=seed)
 
+    @_serialised
     def choose(self, prompt: str, choices: Sequence[str], *, system: str | None = None) -> str:
         """Greedy answer constrained by a llama.cpp grammar to exactly one of `choices`."""
         from llama_cpp import LlamaGrammar
@@ -160,6 +202,7 @@ class Engine:
         longest = max(len(self.tokens_of(c)) for c in choices) + 2
         return self.generate_tokens(tokens, max_tokens=longest, grammar=grammar).strip()
 
+    @_serialised
     def generate_batch(self, prompts: Sequence[str], *, system: str | None = None, max_tokens: int = 256,
                        batch_size: int, on_answer=None, should_stop=lambda: False) -> list[str | None]:
         """Greedy answers to many prompts, `batch_size` at a time (about twice as fast as `generate` on
@@ -184,6 +227,7 @@ class Engine:
                                    on_done=finish, should_stop=should_stop)
         return texts
 
+    @_serialised
     def generate_batch_tokens(self, token_lists: Sequence[list[int]], *, max_tokens: int, batch_size: int,
                               on_done=lambda i, tokens: None, should_stop=lambda: False) -> list[list[int] | None]:
         """`generate_batch` on token lists; returns answer tokens (None where stopped)."""
@@ -214,14 +258,17 @@ class Engine:
                 gen.set_control_vector(*self._control)
         return gen
 
+    @_serialised
     def detokenize(self, answer: list[int], prompt_tokens: list[int]) -> str:
         """Answer text as llama-cpp-python's completion gives it (a torn last character dropped)."""
         return self.llm.detokenize(answer, prev_tokens=prompt_tokens).decode("utf-8", errors="ignore")
 
+    @_serialised
     def tokens_of(self, text: str) -> list[int]:
         """Plain tokens of `text`: no BOS, special tokens not parsed."""
         return self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False)
 
+    @_serialised
     def generate_tokens(self, tokens: list[int], *, max_tokens: int = 256, temperature: float = 0.0,
                         seed: int | None = None, grammar=None) -> str:
         self._check_length(tokens, reserve=min(max_tokens, self.config.n_ctx // 2))
@@ -243,15 +290,19 @@ class Engine:
             )
         return self._capture
 
+    @_serialised
     def capture(self, prompts: Sequence[str], layers: Sequence[int] | None = None, *,
-                system: str | None = None, fast: bool = False, progress: Progress | None = None) -> np.ndarray:
+                system: str | None = None, stop_at_layer: bool = False, progress: Progress | None = None,
+                should_stop=lambda: False) -> np.ndarray:
         """Residual stream `l_out` at the last prompt token of each chat-formatted prompt.
 
-        Returns float32 [n_prompts, n_layers_selected, n_embd]. `fast` stops each forward pass at the
-        deepest requested layer and decodes the prompts' shared chat prefix only once; the tests
-        prove it equal to the plain path within 1e-4."""
+        Returns float32 [n_prompts, n_layers_selected, n_embd]. `stop_at_layer` stops each forward
+        pass at the deepest requested layer and decodes the prompts' shared chat prefix only once;
+        the tests prove it equal to the plain path within 1e-4. Raises `Cancelled` when
+        `should_stop()` turns true between prompts."""
         token_lists = [self.chat_tokens(p, system) if self.template else self._raw_tokens(p) for p in prompts]
-        return self.capture_tokens(token_lists, layers, fast=fast, progress=progress)
+        return self.capture_tokens(token_lists, layers, stop_at_layer=stop_at_layer, progress=progress,
+                                   should_stop=should_stop)
 
     def _raw_tokens(self, prompt: str) -> list[int]:
         if not prompt.strip():
@@ -260,19 +311,28 @@ class Engine:
         self._check_length(tokens)
         return tokens
 
+    @_serialised
     def capture_tokens(self, token_lists: Sequence[list[int]], layers: Sequence[int] | None = None, *,
-                       fast: bool = False, progress: Progress | None = None) -> np.ndarray:
+                       stop_at_layer: bool = False, progress: Progress | None = None,
+                       should_stop=lambda: False) -> np.ndarray:
         layers = self.check_layers(layers)
         progress = progress or silent
         cap = self._capturer()
-        prefix = _shared_prefix(token_lists) if fast else []
+        prefix = _shared_prefix(token_lists) if stop_at_layer else []
         cap.set_prefix(prefix)
         out = np.empty((len(token_lists), len(layers), self.n_embd), np.float32)
         for i, tokens in enumerate(token_lists):
-            out[i], _ = cap.run(tokens, layers, stop_early=fast)
+            if should_stop():
+                raise Cancelled("capture")
+            out[i], _ = cap.run(tokens, layers, stop_early=stop_at_layer)
             progress(i + 1, len(token_lists), "capture")
         return out
 
+    @_serialised
+    def next_token_logits(self, prompt: str, *, system: str | None = None) -> np.ndarray:
+        return self.last_token_logits(self.chat_tokens(prompt, system))
+
+    @_serialised
     def last_token_logits(self, tokens: list[int]) -> np.ndarray:
         """Next-token logits [n_vocab] after `tokens` (a full forward on the capture context)."""
         cap = self._capturer()
@@ -296,25 +356,29 @@ class Engine:
         """Add `scale * directions[N]` to the output of block N (at every position) while inside.
 
         Block indices are llama.cpp's `l_out-N`; N = 0 cannot be steered. `layers` (inclusive) keeps
-        only blocks in that range. Always clears the vector and the cached prompt state on exit."""
-        rows, lo, hi = self.control_rows(directions, scale, layers)
-        cap = self._capturer()
-        self.llm.reset()
-        try:
-            _llama.set_control_vector(self.llm._ctx.ctx, rows, lo, hi)
-            cap.set_control_vector(rows, lo, hi)
-            self._control = (rows, lo, hi)
-            if self._batcher is not None:
-                self._batcher.set_control_vector(rows, lo, hi)
-            yield
-        finally:
-            _llama.set_control_vector(self.llm._ctx.ctx, None)
-            cap.set_control_vector(None)
-            self._control = None
-            if self._batcher is not None:
-                self._batcher.set_control_vector(None)
-            # Tokens cached under the vector must not be reused without it.
+        only blocks in that range. Holds the model's lock until exit, then clears the vector and the
+        cached prompt state."""
+        with self._lock:
+            if self._closed:
+                raise EngineError(f"model {self.name} was closed; load it again")
+            rows, lo, hi = self.control_rows(directions, scale, layers)
+            cap = self._capturer()
             self.llm.reset()
+            try:
+                _llama.set_control_vector(self.llm._ctx.ctx, rows, lo, hi)
+                cap.set_control_vector(rows, lo, hi)
+                self._control = (rows, lo, hi)
+                if self._batcher is not None:
+                    self._batcher.set_control_vector(rows, lo, hi)
+                yield
+            finally:
+                _llama.set_control_vector(self.llm._ctx.ctx, None)
+                cap.set_control_vector(None)
+                self._control = None
+                if self._batcher is not None:
+                    self._batcher.set_control_vector(None)
+                # Tokens cached under the vector must not be reused without it.
+                self.llm.reset()
 
     def control_rows(self, directions: dict[int, np.ndarray], scale: float,
                      layers: tuple[int, int] | None) -> tuple[np.ndarray, int, int]:

@@ -14,10 +14,10 @@ import urllib.request
 import zipfile
 from pathlib import Path
 
-from .errors import FetchError, ModelFileError
+from ..errors import FetchError, ModelFileError
 from .gguf_info import check_gguf
-from .paths import cache_dir
-from .progress import Progress, silent
+from ..paths import cache_dir
+from ..progress import Progress, silent
 from .registry import ModelEntry
 
 log = logging.getLogger("rass_lite")

@@ -7,9 +7,9 @@ import statistics
 from collections import defaultdict
 from pathlib import Path
 
-from .bench import RESULTS, RUN, read_results
-from .errors import RunError
-from .records import atomic_open, write_json
+from ..runs import RUN, read_results
+from ..errors import RunError
+from ..records import atomic_open, write_json
 from .stats import mcnemar_exact, wilson
 
 OUTCOMES = ("refuse", "partial", "comply")
@@ -19,7 +19,7 @@ def load_results(folder: str | Path) -> list[dict]:
     folder = Path(folder)
     if not (folder / RUN).exists():
         raise RunError(f"{folder} is not a bench run (no {RUN}); run `rass-lite bench --out {folder}` first")
-    records = list(read_results(folder / RESULTS).values())
+    records = list(read_results(folder).values())
     if not records:
         raise RunError(f"{folder} has no finished records yet")
     return records

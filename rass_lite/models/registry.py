@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from .errors import RegistryError
-from .paths import config_dir
+from ..errors import RegistryError
+from ..paths import config_dir
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -32,6 +32,10 @@ _ENTRY_KEYS: dict[str, type | tuple[type, ...]] = {
     "n_gpu_layers": int,
     "system_prompt": str,
     "chat_template": str,
+    # a served model (any OpenAI-compatible chat-completions server)
+    "endpoint": str,
+    "api_model": str,
+    "api_key_env": str,
 }
 
 
@@ -56,6 +60,13 @@ class ModelEntry:
     n_gpu_layers: int = 0
     system_prompt: str | None = None
     chat_template: str | None = None  # overrides the GGUF's own template
+    endpoint: str | None = None  # base URL of an OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1
+    api_model: str | None = None  # the model name that server serves
+    api_key_env: str | None = None  # name of the environment variable holding the key (never the key)
+
+    @property
+    def served(self) -> bool:
+        return self.endpoint is not None
 
 
 @dataclass
@@ -82,7 +93,7 @@ def load_registry(models_file: str | os.PathLike | None = None) -> Registry:
     """The packaged models.toml, then the user config file, $RASS_LITE_MODELS and `models_file`,
     each merged over the previous one entry by entry."""
     registry = Registry(entries={}, default="")
-    packaged = resources.files("rass_lite").joinpath(PACKAGED)
+    packaged = resources.files("rass_lite.models").joinpath(PACKAGED)
     _merge(registry, packaged.read_text(encoding="utf-8"), "<packaged models.toml>", Path("."))
     user_file = config_dir() / "models.toml"
     for candidate in (user_file if user_file.is_file() else None, os.environ.get(ENV_VAR), models_file):
@@ -135,9 +146,19 @@ def _entry(name: str, raw: object, where: str, text: str, base: Path) -> ModelEn
             raise fail(f"unknown key {key!r} (known: {', '.join(_ENTRY_KEYS)})")
         if not isinstance(value, _ENTRY_KEYS[key]) or isinstance(value, bool):
             raise fail(f"{key} must be of type {_ENTRY_KEYS[key].__name__}")
-    sources = [k for k in ("path", "url", "pypi") if k in raw]
+    sources = [k for k in ("path", "url", "pypi", "endpoint") if k in raw]
     if len(sources) != 1:
-        raise fail("needs exactly one of path, url or pypi")
+        both = " and ".join(repr(k) for k in sources)
+        raise fail(f"has both {both}; keep one" if sources else "needs exactly one of path, url, pypi or endpoint")
+    if "endpoint" in raw:
+        if not re.match(r"https?://", raw["endpoint"]):
+            raise fail("endpoint must start with http:// or https://")
+        if "api_model" not in raw:
+            raise fail("a served model needs api_model (the model name the server serves)")
+        if "api_key_env" in raw and not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", raw["api_key_env"]):
+            raise fail("api_key_env is the NAME of an environment variable (e.g. OPENAI_API_KEY), not the key")
+    elif "api_model" in raw or "api_key_env" in raw:
+        raise fail("api_model and api_key_env belong to served models (with endpoint)")
     if "url" in raw and not re.match(r"https?://", raw["url"]):
         raise fail("url must start with https:// or http://")
     parts = []

@@ -14,8 +14,8 @@ from collections import Counter, defaultdict
 from importlib import resources
 from pathlib import Path
 
-from .errors import InputError
-from .records import iter_jsonl, read_text
+from ..errors import InputError
+from ..records import iter_jsonl, read_text
 
 BUILTIN = ("morbench-lite",)
 LABELS = ("benign_sensitive", "harmful", "benign")

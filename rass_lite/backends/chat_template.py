@@ -8,7 +8,7 @@ from functools import lru_cache
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from .errors import InputError
+from ..errors import InputError
 
 
 class TemplateRaised(Exception):

@@ -1,0 +1,107 @@
+"""The bench runner: answer each prompt, label the answer, optionally score it, and record each
+finished record at once through the run recorder (`rass_lite.runs`), so a killed run resumes where
+it stopped.
+
+    RUNDIR/run.json       step "bench", status, the BenchSpec, counts, versions
+    RUNDIR/results.jsonl  one record per prompt, keyed by id
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+from ..backends.base import TextBackend, never, require_activations
+from ..progress import Cancelled, Progress, silent
+from ..runs import Recorder
+
+if TYPE_CHECKING:
+    from ..probe import Probe
+    from ..refusal.rules import RefusalLabel
+
+STEP = "bench"
+# Enough new tokens for the rules to see an opening refusal and a partial turn (README, method).
+DEFAULT_MAX_TOKENS = 48
+# Answers decoded together: on 2 CPU cores 16 answer ×2.1 faster than one at a time, 8 ×1.9, 32 ×1.9
+# (benchmarks/generate.py, README method).
+BATCH_SIZE = 16
+
+
+@dataclass(frozen=True)
+class BenchSpec:
+    """Everything that decides a bench run's answers; a folder made with another spec is refused."""
+
+    model: str
+    model_sha256: str  # the backend's identity: a GGUF's sha256, or endpoint#model for a served one
+    set: str
+    set_sha256: str
+    n: int
+    quick: bool = False
+    langs: str | None = None
+    labels: str | None = None
+    limit: int | None = None
+    probe: str | None = None
+    probe_layer: int | None = None
+    cvec: str | None = None
+    cvec_sha256: str | None = None
+    scale: float | None = None
+    layers: str | None = None
+    max_tokens: int = DEFAULT_MAX_TOKENS
+    method: str = "rules"
+    judge_model: str | None = None
+    decoding: str = "greedy"
+    batch_size: int = BATCH_SIZE
+
+
+def run_bench(backend: TextBackend, records: list[dict], folder: str | Path, spec: BenchSpec, *,
+              label: Callable[[str, str, str], "RefusalLabel"], probe: "Probe | None" = None, steering=None,
+              progress: Progress | None = None, should_stop: Callable[[], bool] = never,
+              on_record: Callable[[dict], None] | None = None) -> tuple[Path, str]:
+    """Answer, label and (with `probe`) score every record not yet in RUNDIR. Returns (folder, status).
+
+    `label(prompt, response, lang)` gives a RefusalLabel; `steering` is a context manager from
+    `backend.steering(...)` or None; `on_record(result)` sees each finished record. Answers come
+    `spec.batch_size` at a time in fixed chunks of `records`; a chunk cut short by a kill is redone
+    whole (keeping what was written), so a resumed run gives the answers an uninterrupted one gives."""
+    from ..score import score_records
+
+    progress = progress or silent
+    batch = spec.batch_size
+    with Recorder(folder, STEP, spec, total=len(records)) as run:
+        done = dict(run.done)
+        chunks = [records[i:i + batch] for i in range(0, len(records), batch)]
+        todo = [r for chunk in chunks if any(r["id"] not in done for r in chunk) for r in chunk]
+        progress(run.n_done, len(records), "resuming" if done else "")
+        scores = {}
+        pending = [r for r in todo if r["id"] not in done]
+        if probe is not None and pending:
+            # Scores come from the unsteered model (the boundary is the model's own).
+            try:
+                scored = score_records(require_activations(backend, "bench --probe"), probe, pending,
+                                       should_stop=should_stop)
+            except Cancelled:
+                run.finish("cancelled")
+                return run.folder, run.status
+            scores = {s["id"]: s for s in scored}
+
+        def write(i: int, response: str) -> None:
+            record = todo[i]
+            if record["id"] in done:
+                return  # already written before the run was cut short
+            verdict = label(record["prompt"], response, record["lang"])
+            result = {**record, "response": response, "refusal": verdict.label, "refusal_reason": verdict.reason}
+            if record["id"] in scores:
+                s = scores[record["id"]]
+                result.update(score=s["score"], p_refuse=s["p_refuse"], zone=s["zone"])
+            run.append(result)
+            progress(run.n_done, len(records), record["lang"])
+            if on_record is not None:
+                on_record(result)
+
+        with steering or nullcontext():
+            answers = backend.generate_batch([r["prompt"] for r in todo], max_tokens=spec.max_tokens,
+                                             batch_size=batch, on_answer=write, should_stop=should_stop)
+        run.finish("cancelled" if None in answers else "success")
+        return run.folder, run.status
