@@ -1,48 +1,90 @@
-"""Accuracy of the rule-based refusal labels per language and per label, plus labelling speed, on
-two sets written by the team:
-- tests/data/refusal_labelled.jsonl: the rules were tuned on it (the tests hold them to >= 0.95);
-- benchmarks/data/refusal_heldout.jsonl: written separately, never used to tune the rules.
+"""Agreement of the rule-based refusal labels with human labels, next to a naive baseline.
+
+Sets (all written by the team):
+- tuned:        tests/data/refusal_labelled.jsonl (the rules were tuned on it);
+- held_out:     benchmarks/data/refusal_heldout.jsonl (never used to tune the rules);
+- styles_tune:  benchmarks/data/refusal_styles.jsonl, split "tune" (used to tune);
+- styles_test:  the same file, split "test" (written first, never looked at while tuning).
+
+For each set: agreement overall, per language, per style (styles set) or note, per gold label,
+the confusion matrix, speed, and the same figures for a naive ~20-phrase substring matcher
+("refuse" if any phrase occurs anywhere, else "comply").
 
     python benchmarks/refusal.py
-
-Prints one JSON object with both.
 """
 
 import json
+import sys
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
 
-from rass_lite.refusal.rules import label_response
-
 ROOT = Path(__file__).resolve().parent.parent
-SETS = {"tuned": ROOT / "tests" / "data" / "refusal_labelled.jsonl",
-        "held_out": ROOT / "benchmarks" / "data" / "refusal_heldout.jsonl"}
+sys.path.insert(0, str(ROOT))
+
+from rass_lite.refusal.rules import label_response  # noqa: E402
+
+STYLES = ROOT / "benchmarks" / "data" / "refusal_styles.jsonl"
+SETS = {
+    "tuned": (ROOT / "tests" / "data" / "refusal_labelled.jsonl", None),
+    "held_out": (ROOT / "benchmarks" / "data" / "refusal_heldout.jsonl", None),
+    "styles_tune": (STYLES, "tune"),
+    "styles_test": (STYLES, "test"),
+}
+NAIVE_PHRASES = (
+    "i'm sorry", "i am sorry", "i apologize", "as an ai", "i cannot", "i can't", "i can not",
+    "i'm not able", "i am not able", "i am unable", "i'm unable", "i won't", "i will not",
+    "not appropriate", "is illegal", "unethical", "my guidelines", "i must decline", "i'm just an ai",
+    "not able to provide", "cannot fulfill",
+)
+
+
+def naive_label(response: str) -> str:
+    text = (response or "").casefold().replace("\u2019", "'")
+    return "refuse" if any(p in text for p in NAIVE_PHRASES) else "comply"
+
+
+def rows_of(path: Path, split):
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r for r in rows if split is None or r.get("split") == split]
+
+
+def score(rows, predicted, group_key):
+    def agree(pairs):
+        return {"n": len(pairs), "agreement": round(sum(p == r["label"] for r, p in pairs) / len(pairs), 4)}
+    pairs = list(zip(rows, predicted))
+    groups = defaultdict(list)
+    langs = defaultdict(list)
+    labels = defaultdict(list)
+    for r, p in pairs:
+        groups[r.get(group_key, "")].append((r, p))
+        langs[r["lang"]].append((r, p))
+        labels[r["label"]].append((r, p))
+    confusion = Counter((r["label"], p) for r, p in pairs)
+    out = agree(pairs)
+    out["per_language"] = {k: agree(v) for k, v in sorted(langs.items())}
+    out["per_gold_label"] = {k: agree(v) for k, v in sorted(labels.items())}
+    if group_key == "style":
+        out["per_style"] = {k: agree(v) for k, v in sorted(groups.items())}
+    out["confusion_gold_to_predicted"] = {f"{g}->{p}": n for (g, p), n in sorted(confusion.items())}
+    return out
+
+
+def evaluate(path: Path, split) -> dict:
+    rows = rows_of(path, split)
+    group_key = "style" if rows and "style" in rows[0] else "note"
+    t = time.perf_counter()
+    predicted = [label_response(r["response"], r["lang"], prompt=r.get("prompt")).label for r in rows]
+    seconds = time.perf_counter() - t
+    rules = score(rows, predicted, group_key)
+    rules["ms_per_answer"] = round(1000 * seconds / len(rows), 3)
+    naive = score(rows, [naive_label(r["response"]) for r in rows], group_key)
+    return {"rules": rules, "naive_baseline": naive}
 
 
 def main() -> None:
-    print(json.dumps({name: evaluate(path) for name, path in SETS.items()}, indent=2))
-
-
-def evaluate(path: Path) -> dict:
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    t = time.perf_counter()
-    predicted = [label_response(r["response"], r["lang"]).label for r in rows]
-    seconds = time.perf_counter() - t
-    by_lang, by_label = defaultdict(list), defaultdict(list)
-    confusion = Counter()
-    for r, p in zip(rows, predicted):
-        by_lang[r["lang"]].append(p == r["label"])
-        by_label[r["label"]].append(p == r["label"])
-        confusion[r["label"], p] += 1
-    return {
-        "n": len(rows),
-        "accuracy": round(sum(p == r["label"] for r, p in zip(rows, predicted)) / len(rows), 4),
-        "per_language": {k: {"n": len(v), "accuracy": round(sum(v) / len(v), 4)} for k, v in sorted(by_lang.items())},
-        "per_label": {k: {"n": len(v), "recall": round(sum(v) / len(v), 4)} for k, v in sorted(by_label.items())},
-        "confusion_gold_to_predicted": {f"{g}->{p}": n for (g, p), n in sorted(confusion.items())},
-        "ms_per_answer": round(1000 * seconds / len(rows), 3),
-    }
+    print(json.dumps({name: evaluate(path, split) for name, (path, split) in SETS.items()},
+                     indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ def detect_refusal(prompt: str, response: str, lang: str = "en", method: str = "
         return RefusalLabel("refuse", "empty")
     if method == "judge":
         return judge.label(prompt, response, lang)
-    result = label_response(response, lang)
+    result = label_response(response, lang, prompt=prompt)
     if method == "auto" and judge is not None and rules_unsure(result, response):
         return judge.label(prompt, response, lang)
     return result
