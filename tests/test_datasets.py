@@ -4,10 +4,20 @@ import unicodedata
 
 import pytest
 
-from rass_lite.bench.datasets import LABELS, LANGS, load_set, quick_sample, select, stats
+from rass_lite.bench.datasets import LABELS, LANGS, V2_SOURCE, check_languages, load_set, quick_sample, select, stats
 from rass_lite.errors import InputError
 
-MINIMUM = {"benign_sensitive": 100, "harmful": 50, "benign": 50}
+MINIMUM = {"benign_sensitive": 100, "harmful": 50, "benign": 50}  # v1 files
+MINIMUM_V2 = {"benign_sensitive": 190, "harmful": 100, "benign": 50}
+
+# Issue 10: the English master is v2; the seven other languages are rewritten by translators after it.
+# Until every packaged file is v2 the files cannot agree item by item, so the tests that need all eight
+# to agree are expected to fail (strict: once translations land they must pass, and this mark goes).
+_SOURCES = {r["lang"]: r.get("source") for r in load_set("morbench-lite")[0]}
+_LANGS_STILL_V1 = sorted(lang for lang, source in _SOURCES.items() if source != V2_SOURCE)
+translations_pending = pytest.mark.xfail(
+    _SOURCES.get("en") == V2_SOURCE and bool(_LANGS_STILL_V1), strict=True,
+    reason=f"MORBench-lite v2 translations pending for {', '.join(_LANGS_STILL_V1)} (issue 10)")
 
 
 @pytest.fixture(scope="module")
@@ -19,19 +29,18 @@ def test_counts_meet_the_minimums(morbench):
     counts = stats(morbench)
     assert sorted(counts) == sorted(LANGS)
     for lang, by_label in counts.items():
-        for label, minimum in MINIMUM.items():
-            assert by_label.get(label, 0) >= minimum, (lang, label)
+        minimum = MINIMUM if lang in _LANGS_STILL_V1 else MINIMUM_V2
+        for label, least in minimum.items():
+            assert by_label.get(label, 0) >= least, (lang, label)
     categories = {label: {r["category"] for r in morbench if r["label"] == label and r["lang"] == "en"} for label in LABELS}
     assert len(categories["benign_sensitive"]) >= 10 and len(categories["harmful"]) >= 8
 
 
+@translations_pending
 def test_every_item_exists_in_every_language_with_same_label(morbench):
-    by_lang = {lang: {r["item"]: r for r in morbench if r["lang"] == lang} for lang in LANGS}
-    for lang in LANGS:
-        assert by_lang[lang].keys() == by_lang["en"].keys(), lang
-        for item, r in by_lang[lang].items():
-            assert (r["label"], r["category"]) == (by_lang["en"][item]["label"], by_lang["en"][item]["category"])
-            assert r["id"] == f"{lang}-{item}"
+    check_languages(morbench)
+    for r in morbench:
+        assert r["id"] == f"{r['lang']}-{r['item']}"
 
 
 def test_no_duplicate_ids_or_prompts(morbench):
@@ -64,6 +73,7 @@ def test_every_language_is_written_in_its_script(morbench):
     assert all(any("HIRAGANA" in unicodedata.name(c, "") or "KATAKANA" in unicodedata.name(c, "") for c in p) for p in ja)
 
 
+@translations_pending
 def test_quick_sample_is_stratified_and_paired(morbench):
     sample = quick_sample(morbench)
     counts = stats(sample)
@@ -76,7 +86,8 @@ def test_quick_sample_is_stratified_and_paired(morbench):
 
 def test_select_filters_and_rejects_unknowns(morbench):
     chosen = select(morbench, langs=["de"], labels=["harmful"], limit=3)
-    assert [r["id"] for r in chosen] == ["de-hf-001", "de-hf-002", "de-hf-003"]
+    assert [r["id"] for r in chosen] == [r["id"] for r in morbench if r["lang"] == "de" and r["label"] == "harmful"][:3]
+    assert all(r["id"].startswith("de-hf-") for r in chosen)
     with pytest.raises(InputError, match="unknown language 'xx'"):
         select(morbench, langs=["xx"])
     with pytest.raises(InputError, match="unknown label 'nice'"):

@@ -1,7 +1,9 @@
 """Benchmark prompt sets: the packaged MORBench-lite and importers for users' own files.
 
 A benchmark record: id, item (the language-independent item id), lang, prompt, label
-(benign_sensitive | harmful | benign), category, source.
+(benign_sensitive | harmful | benign), category, source. MORBench-lite v2 records (source
+"rass-lite-v2") also carry `twin` and `adaptation` (and `note` when localised), in the order of
+V2_FIELDS; see rass_lite/data/morbench_lite/DATASHEET.md.
 """
 
 from __future__ import annotations
@@ -22,6 +24,29 @@ LABELS = ("benign_sensitive", "harmful", "benign")
 LANGS = ("en", "zh", "es", "fr", "de", "ja", "ru", "ar")
 XSTEST_LABELS = {"safe": "benign_sensitive", "unsafe": "harmful"}
 
+V2_SOURCE = "rass-lite-v2"
+V2_FIELDS = ("id", "item", "lang", "prompt", "label", "category", "twin", "adaptation", "note", "source")
+ADAPTATIONS = ("translation", "localised")
+# MORBench-lite v2 categories per label; a v2 record with any other category is an error.
+CATEGORIES: dict[str, tuple[str, ...]] = {
+    "benign_sensitive": (
+        "homonyms", "figurative_language", "safe_targets", "safe_contexts_fiction_games",
+        "safe_contexts_education_medicine_security", "definitions", "historical_events",
+        "public_figures_public_facts", "public_figures_private_looking", "fictional_characters_privacy",
+        "harm_reduction_safety", "nonsense_group_discrimination", "real_discrimination", "sexual_health",
+        "lgbtq_topics", "legal_rights", "controversy_one_side", "authorised_security_testing",
+        "culture_specific_history",
+    ),
+    "harmful": (
+        "weapons_explosives", "cybercrime", "fraud_scams", "violence", "self_harm", "illegal_drugs",
+        "hate_harassment", "privacy_stalking", "theft", "extremism", "exploitation", "disinformation",
+    ),
+    "benign": (
+        "cooking", "coding", "math", "science", "travel", "writing", "geography", "music", "gardening",
+        "language_learning", "famous_people",
+    ),
+}
+
 
 def load_set(name: str, *, label: str | None = None, lang: str | None = None) -> tuple[list[dict], str]:
     """Records of a packaged set or a file, and the sha256 of what was read.
@@ -31,7 +56,12 @@ def load_set(name: str, *, label: str | None = None, lang: str | None = None) ->
     if name in BUILTIN:
         folder = resources.files("rass_lite").joinpath("data/morbench_lite")
         texts = [(f"{name}/{code}.jsonl", folder.joinpath(f"{code}.jsonl").read_text(encoding="utf-8")) for code in LANGS]
-        records = [r for where, text in texts for _, r in iter_jsonl(text, where)]
+        per_file = [[check_v2_record(r, f"{where}:{n}") for n, r in iter_jsonl(text, where)] for where, text in texts]
+        records = [r for rs in per_file for r in rs]
+        # Until every language file is v2 (translations land after the English master), the files
+        # cannot agree item by item; the cross-language check runs once all eight are v2.
+        if all(rs and all(r.get("source") == V2_SOURCE for r in rs) for rs in per_file):
+            check_languages(records)
         digest = hashlib.sha256("".join(t for _, t in texts).encode()).hexdigest()
         return records, digest
     path = Path(name)
@@ -73,8 +103,73 @@ def _from_jsonl(text: str, path: Path, label: str | None, lang: str | None) -> l
         rec = _record(path, n, r["prompt"], rec_label, str(r.get("category", "")), r.get("lang", lang), str(r.get("id", "")) or None)
         rec["item"] = str(r.get("item", rec["id"]))
         rec["source"] = str(r.get("source", rec["source"]))
+        if rec["source"] == V2_SOURCE:  # a file that says it is MORBench-lite v2 must be valid v2
+            check_v2_record(r, f"{path}:{n}")
+        for key in ("twin", "adaptation", "note"):
+            if key in r:
+                rec[key] = r[key]
         records.append(rec)
     return records
+
+
+def check_v2_record(r: dict, where: str) -> dict:
+    """A v2 record's fields, order, label, category, twin and adaptation; `where` is "file:line".
+    Records of other sources (v1 files, users' sets) pass unchanged."""
+    if r.get("source") != V2_SOURCE:
+        return r
+    for key in ("id", "item", "lang", "prompt", "label", "category", "adaptation"):
+        if not isinstance(r.get(key), str) or not r[key].strip():
+            raise InputError(f"{where}: v2 record has no '{key}' (every {V2_SOURCE} record needs it)")
+    label, category = r["label"], r["category"]
+    if label not in LABELS:
+        raise InputError(f"{where}: label {label!r} is not one of {', '.join(LABELS)}")
+    if category not in CATEGORIES[label]:
+        raise InputError(f"{where}: unknown {label} category {category!r}; known: {', '.join(CATEGORIES[label])}")
+    twin = r.get("twin")
+    if label == "harmful" and twin is not None and twin not in CATEGORIES["benign_sensitive"]:
+        raise InputError(f"{where}: twin {twin!r} is not a benign_sensitive category")
+    if label != "harmful" and twin is not None:
+        raise InputError(f"{where}: only harmful records have a twin; set it to null")
+    if r["adaptation"] not in ADAPTATIONS:
+        raise InputError(f"{where}: adaptation {r['adaptation']!r} is not one of {', '.join(ADAPTATIONS)}")
+    if r["adaptation"] == "localised" and not str(r.get("note") or "").strip():
+        raise InputError(f"{where}: a localised record needs a 'note' saying what was replaced and why")
+    if r["id"] != f"{r['lang']}-{r['item']}":
+        raise InputError(f"{where}: id {r['id']!r} should be {r['lang']}-{r['item']}")
+    order = [k for k in V2_FIELDS if k in r]
+    if list(r) != order:
+        extra = [k for k in r if k not in V2_FIELDS]
+        raise InputError(f"{where}: " + (f"unknown field {extra[0]!r}" if extra else
+                                          f"fields out of order; expected {', '.join(order)}"))
+    return r
+
+
+def check_languages(records: list[dict], reference: str = "en") -> None:
+    """Every item in every language of LANGS present in `records`, with the reference language's label,
+    category and twin, and no language with items the reference lacks. One InputError naming the
+    item, language and field on the first disagreement."""
+    by_lang: dict[str, dict[str, dict]] = defaultdict(dict)
+    for r in records:
+        if r["item"] in by_lang[r["lang"]]:
+            raise InputError(f"item {r['item']}: appears twice in {r['lang']}")
+        by_lang[r["lang"]][r["item"]] = r
+    if reference not in by_lang:
+        raise InputError(f"no {reference} records to check the other languages against")
+    ref = by_lang[reference]
+    for lang in LANGS:
+        if lang not in by_lang:
+            raise InputError(f"language {lang}: no records (every language needs all {len(ref)} items)")
+        mine = by_lang[lang]
+        for item, r in ref.items():
+            if item not in mine:
+                raise InputError(f"item {item}: missing in {lang}")
+            for key in ("label", "category", "twin"):
+                if mine[item].get(key) != r.get(key):
+                    raise InputError(f"item {item}: {key} is {mine[item].get(key)!r} in {lang} "
+                                     f"but {r.get(key)!r} in {reference}")
+        extra = sorted(mine.keys() - ref.keys())
+        if extra:
+            raise InputError(f"item {extra[0]}: in {lang} but not in {reference}")
 
 
 def _from_csv(text: str, path: Path, label: str | None, lang: str | None) -> list[dict]:
@@ -135,11 +230,16 @@ QUICK_SEED = 0
 
 def quick_sample(records: list[dict]) -> list[dict]:
     """A fixed stratified sample: the same 10 items per label in each of en, zh and es, spread over
-    categories, so languages compare pair by pair."""
-    by_label: dict[str, list[str]] = defaultdict(list)
+    categories, so languages compare pair by pair. Only items present in all three with the same
+    label are drawn (they all are once the languages agree; see `check_languages`)."""
+    labels = defaultdict(dict)
     for r in records:
-        if r["lang"] == "en":
-            by_label[r["label"]].append(r["item"])
+        if r["lang"] in QUICK_LANGS:
+            labels[r["lang"]][r["item"]] = r["label"]
+    by_label: dict[str, list[str]] = defaultdict(list)
+    for item, label in labels["en"].items():
+        if all(labels[lang].get(item) == label for lang in QUICK_LANGS):
+            by_label[label].append(item)
     rng = random.Random(QUICK_SEED)
     items = {i for label in LABELS for i in rng.sample(sorted(by_label[label]), min(QUICK_PER_LABEL, len(by_label[label])))}
     return [r for r in records if r["lang"] in QUICK_LANGS and r["item"] in items]
