@@ -2,7 +2,7 @@
 backend against a local llama-cpp-python server with 1 request in flight and (c) with 4, alternated
 chunk by chunk in one run so drift on a shared machine hits all three alike.
 
-    python benchmarks/served.py [--model smollm2-135m-instruct] [--every 25] [--max-tokens 48]
+    python benchmarks/served.py [--model smollm2-135m-instruct] [--n 48] [--max-tokens 48]
 
 llama-cpp-python's server answers one request at a time per model (it holds a lock around its
 Llama), so requests in flight queue there: (c) measures what concurrency buys against such a
@@ -32,12 +32,12 @@ from tests.servers import LlamaServer  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default="smollm2-135m-instruct")
-    parser.add_argument("--every", type=int, default=25, help="every n-th item in all languages (25 -> 48 prompts)")
+    parser.add_argument("--n", type=int, default=48, help="prompts: the first N of a slice spread over every language")
     parser.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS)
     args = parser.parse_args()
 
     path = ensure_model(load_registry().get(args.model))
-    prompts = [r["prompt"] for r in morbench_slice(args.every)]
+    prompts = [r["prompt"] for r in morbench_slice(20)][:args.n]
     server = LlamaServer(path, "bench").start()
     entry = ModelEntry(name="served", endpoint=server.url, api_model="bench")
     local = LlamaBackend.load(args.model)

@@ -37,8 +37,10 @@ STATUSES = ("started", "success", "cancelled", "error")
 
 
 def spec_config(spec: Any) -> dict:
-    """A spec dataclass (or a plain dict) as the JSON object run.json stores."""
-    return dataclasses.asdict(spec) if dataclasses.is_dataclass(spec) else dict(spec)
+    """A spec dataclass (or a plain dict) as the JSON object run.json stores (tuples become lists,
+    so a spec compares equal to what was read back)."""
+    data = dataclasses.asdict(spec) if dataclasses.is_dataclass(spec) else dict(spec)
+    return json.loads(json.dumps(data, ensure_ascii=False, default=str))
 
 
 def spec_hash(spec: Any) -> str:

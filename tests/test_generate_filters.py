@@ -118,7 +118,11 @@ def test_packaged_references():
     refs = reference_prompts()
     sources = {r["source"] for r in refs}
     assert "rass_lite/data/morbench_lite/en.jsonl" in sources and "rass_lite/data/probe/harmful.jsonl" in sources
-    assert len(refs) == 8 * 200 + 320
+    from importlib import resources
+
+    data = resources.files("rass_lite").joinpath("data")
+    files = [f for d in ("morbench_lite", "probe") for f in data.joinpath(d).iterdir() if f.name.endswith(".jsonl")]
+    assert len(refs) == sum(1 for f in files for line in f.read_text(encoding="utf-8").splitlines() if line.strip())
     assert {"id", "prompt", "lang", "source"} <= set(refs[0])
     index = packaged_reference_index()
     mb = json.loads(next(l for l in open("rass_lite/data/morbench_lite/ja.jsonl", encoding="utf-8")))
@@ -152,7 +156,8 @@ def test_apply_filters_reasons_counts_and_order():
 
 
 def test_apply_filters_defaults_use_packaged_references():
-    kept, counts, _ = apply_filters([cand("How do I kill a Python process?"), cand(GOOD["en"])])
+    mb = json.loads(next(iter(open("rass_lite/data/morbench_lite/en.jsonl", encoding="utf-8"))))["prompt"]
+    kept, counts, _ = apply_filters([cand(mb), cand(GOOD["en"])])
     assert counts["copies_reference"] == 1 and [c["prompt"] for c in kept] == [GOOD["en"]]
 
 

@@ -54,12 +54,19 @@ class ActivationBackend(TextBackend, Protocol):
     architecture: str
 
     def capture(self, prompts: Sequence[str], layers: Sequence[int] | None = None, *,
-                system: str | None = None, stop_at_layer: bool = False,
+                system: str | None = None, stop_at_layer: bool = False, position: str = "last",
                 progress: Progress | None = None, should_stop: Callable[[], bool] = never) -> np.ndarray:
-        """Residual stream at the last prompt token: float32 [n_prompts, n_layers_selected, n_embd]."""
+        """Residual stream at the last prompt token (or, with position="instruction", the last token
+        of the user's instruction): float32 [n_prompts, n_layers_selected, n_embd]."""
 
     def next_token_logits(self, prompt: str, *, system: str | None = None) -> np.ndarray:
         """Logits [n_vocab] of the first answer token (one full forward, no generation)."""
+
+    def first_token_probs(self, prompts: Sequence[str], token_ids: Sequence[Sequence[int]], *,
+                          layer: int | None = None, system: str | None = None, progress: Progress | None = None,
+                          should_stop: Callable[[], bool] = never) -> tuple[list[np.ndarray], np.ndarray | None]:
+        """Probabilities of `token_ids[i]` as prompt i's first answer token, many prompts sharing
+        their chat prefix; with `layer`, that layer's hidden states [n, n_embd] from the same pass."""
 
     def tokens_of(self, text: str) -> list[int]:
         """Plain tokens of `text` (no BOS, special tokens not parsed)."""

@@ -111,8 +111,8 @@ class FakeBackend:
         return (noise + push[:, None] * self.direction[None, :]).astype(np.float32)
 
     def capture(self, prompts: Sequence[str], layers: Sequence[int] | None = None, *,
-                system: str | None = None, stop_at_layer: bool = False, progress: Progress | None = None,
-                should_stop: Callable[[], bool] = never) -> np.ndarray:
+                system: str | None = None, stop_at_layer: bool = False, position: str = "last",
+                progress: Progress | None = None, should_stop: Callable[[], bool] = never) -> np.ndarray:
         layers = self.check_layers(layers)
         progress = progress or silent
         out = np.empty((len(prompts), len(layers), self.n_embd), np.float32)
@@ -123,7 +123,7 @@ class FakeBackend:
                 if not prompt.strip():
                     raise InputError("the prompt is empty; give a non-empty prompt")
                 self.history.append(("capture", prompt))
-                out[i] = self._hidden(prompt)[layers]
+                out[i] = self._hidden(prompt if position == "last" else prompt + "\x00instruction")[layers]
                 progress(i + 1, len(prompts), "capture")
         return out
 
@@ -137,6 +137,21 @@ class FakeBackend:
         opener = self.tokens_of("I'm")[0]
         logits[opener] = 4.0 * (self.harm(prompt) + 0.5 * self.scale - 0.5) + np.log(VOCAB)
         return logits
+
+    def first_token_probs(self, prompts: Sequence[str], token_ids: Sequence[Sequence[int]], *,
+                          layer: int | None = None, system: str | None = None, progress: Progress | None = None,
+                          should_stop: Callable[[], bool] = never) -> tuple[list[np.ndarray], np.ndarray | None]:
+        out, states = [], []
+        for i, prompt in enumerate(prompts):
+            if should_stop():
+                raise Cancelled("first-token scores")
+            logits = self.next_token_logits(prompt).astype(np.float64)
+            p = np.exp(logits - logits.max())
+            p /= p.sum()
+            out.append(p[list(token_ids[i])])
+            if layer is not None:
+                states.append(self._hidden(prompt)[layer])
+        return out, (np.array(states, np.float32) if layer is not None else None)
 
     @contextmanager
     def steering(self, directions: dict[int, np.ndarray], scale: float = 1.0,

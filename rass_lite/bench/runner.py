@@ -18,6 +18,7 @@ from ..progress import Cancelled, Progress, silent
 from ..runs import Recorder
 
 if TYPE_CHECKING:
+    from ..mitigate.steer import Mitigation
     from ..probe import Probe
     from ..refusal.rules import RefusalLabel
 
@@ -53,18 +54,22 @@ class BenchSpec:
     judge_model: str | None = None
     decoding: str = "greedy"
     batch_size: int = BATCH_SIZE
+    mitigation: dict | None = None  # mitigation.json of --mitigate (mode, scale, blocks, condition)
 
 
 def run_bench(backend: TextBackend, records: list[dict], folder: str | Path, spec: BenchSpec, *,
               label: Callable[[str, str, str], "RefusalLabel"], probe: "Probe | None" = None, steering=None,
-              progress: Progress | None = None, should_stop: Callable[[], bool] = never,
+              mitigation: "Mitigation | None" = None, progress: Progress | None = None,
+              should_stop: Callable[[], bool] = never,
               on_record: Callable[[dict], None] | None = None) -> tuple[Path, str]:
     """Answer, label and (with `probe`) score every record not yet in RUNDIR. Returns (folder, status).
 
     `label(prompt, response, lang)` gives a RefusalLabel; `steering` is a context manager from
-    `backend.steering(...)` or None; `on_record(result)` sees each finished record. Answers come
-    `spec.batch_size` at a time in fixed chunks of `records`; a chunk cut short by a kill is redone
-    whole (keeping what was written), so a resumed run gives the answers an uninterrupted one gives."""
+    `backend.steering(...)` or None; `mitigation` (with `probe`) decides per prompt whether to steer
+    and records `steered` and `steer_why`; `on_record(result)` sees each finished record. Answers come
+    `spec.batch_size` at a time in fixed chunks of `records` (a mitigation answers a chunk's steered
+    and unsteered prompts as two batches); a chunk cut short by a kill is redone whole (keeping what
+    was written), so a resumed run gives the answers an uninterrupted one gives."""
     from ..score import score_records
 
     progress = progress or silent
@@ -85,9 +90,16 @@ def run_bench(backend: TextBackend, records: list[dict], folder: str | Path, spe
                 run.finish("cancelled")
                 return run.folder, run.status
             scores = {s["id"]: s for s in scored}
+        decisions = {}
+        if mitigation is not None and todo:
+            try:
+                made = mitigation.decide(backend, probe, [r["prompt"] for r in todo], should_stop)
+            except Cancelled:
+                run.finish("cancelled")
+                return run.folder, run.status
+            decisions = {r["id"]: d for r, d in zip(todo, made)}
 
-        def write(i: int, response: str) -> None:
-            record = todo[i]
+        def write(record: dict, response: str) -> None:
             if record["id"] in done:
                 return  # already written before the run was cut short
             verdict = label(record["prompt"], response, record["lang"])
@@ -95,13 +107,33 @@ def run_bench(backend: TextBackend, records: list[dict], folder: str | Path, spe
             if record["id"] in scores:
                 s = scores[record["id"]]
                 result.update(score=s["score"], p_refuse=s["p_refuse"], zone=s["zone"])
+            if record["id"] in decisions:
+                d = decisions[record["id"]]
+                result.update(steered=d["steered"], steer_why=d["why"],
+                              **({"harm_score": d["harm"]} if "harm" in d else {}))
             run.append(result)
             progress(run.n_done, len(records), record["lang"])
             if on_record is not None:
                 on_record(result)
 
-        with steering or nullcontext():
-            answers = backend.generate_batch([r["prompt"] for r in todo], max_tokens=spec.max_tokens,
-                                             batch_size=batch, on_answer=write, should_stop=should_stop)
-        run.finish("cancelled" if None in answers else "success")
+        def answer(group: list[dict], context) -> bool:
+            with context:
+                texts = backend.generate_batch([r["prompt"] for r in group], max_tokens=spec.max_tokens,
+                                               batch_size=batch, on_answer=lambda i, t: write(group[i], t),
+                                               should_stop=should_stop)
+            return None not in texts
+
+        finished = True
+        if mitigation is None:
+            finished = answer(todo, steering or nullcontext())
+        else:
+            for start in range(0, len(todo), batch):
+                chunk = todo[start:start + batch]
+                plain = [r for r in chunk if not decisions[r["id"]]["steered"]]
+                steered = [r for r in chunk if decisions[r["id"]]["steered"]]
+                finished = (not plain or answer(plain, nullcontext())) and \
+                    (not steered or answer(steered, mitigation.steering(backend, probe)))
+                if not finished:
+                    break
+        run.finish("success" if finished else "cancelled")
         return run.folder, run.status

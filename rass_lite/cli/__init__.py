@@ -8,9 +8,10 @@ import os
 import sys
 
 from ..errors import RassError
-from . import bench, capture, chat, cvec, datasets, judge, models, probe, report, score
+from ..progress import Cancelled
+from . import bench, capture, chat, cvec, datasets, judge, mitigate, models, probe, rass, report, score
 
-COMMANDS = (models, chat, capture, probe, score, cvec, judge, datasets, bench, report)
+COMMANDS = (models, chat, capture, probe, score, cvec, judge, datasets, bench, report, rass, mitigate)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         format="%(levelname)s %(name)s: %(message)s",
     )
     if not args.verbose:
-        logging.getLogger("rass_lite.llama").setLevel(logging.ERROR)
+        logging.getLogger("rass_lite.backends.llama").setLevel(logging.ERROR)
     try:
         return args.run(args) or 0
     except RassError as exc:
@@ -40,10 +41,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Cancelled):
         print("interrupted", file=sys.stderr)
         return 130
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

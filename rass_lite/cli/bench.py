@@ -31,6 +31,7 @@ def register(sub) -> None:
     p.add_argument("--quick", action="store_true", help="fixed sample: 10 per label in en, zh, es (~1.5 min on 2 cores)")
     p.add_argument("--probe", metavar="DIR", help="add boundary scores from this probe")
     add_steering_options(p)
+    p.add_argument("--mitigate", metavar="DIR", help="a mitigation folder (from `mitigate sweep`): steer per prompt as it decides")
     p.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS, metavar="N")
     p.add_argument("--batch-size", type=int, default=BATCH_SIZE, metavar="N",
                    help=f"answers decoded together (default {BATCH_SIZE}; more helps on a GPU)")
@@ -52,8 +53,16 @@ def run(args) -> int:
     if args.max_tokens < 1 or args.batch_size < 1:
         raise InputError(f"--{'max-tokens' if args.max_tokens < 1 else 'batch-size'} must be at least 1")
 
-    needs = "bench --probe" if probe else "bench --cvec" if vector else None
+    if vector is not None and args.mitigate:
+        raise InputError("give --cvec or --mitigate, not both")
+    needs = "bench --probe" if probe else "bench --cvec" if vector else "bench --mitigate" if args.mitigate else None
     model = load_local_model(args, needs) if needs else load_model(args)
+    mitigation = None
+    if args.mitigate:
+        from ..mitigate.steer import load_mitigation
+
+        mitigation = load_mitigation(args.mitigate, model)
+        probe = probe or Probe.load(mitigation.probe)
     if probe is not None:
         check_probe_matches(probe, model)
     judge = load_judge(args.judge_model, args.models, model) if args.judge_model else None
@@ -63,7 +72,8 @@ def run(args) -> int:
         probe=str(args.probe) if args.probe else None, probe_layer=probe.layer if probe else None,
         cvec=str(args.cvec) if args.cvec else None, cvec_sha256=sha256_file(args.cvec) if args.cvec else None,
         scale=args.scale if args.cvec else None, layers=args.layers if args.cvec else None,
-        max_tokens=args.max_tokens, method=args.method, judge_model=args.judge_model, batch_size=args.batch_size)
+        max_tokens=args.max_tokens, method=args.method, judge_model=args.judge_model, batch_size=args.batch_size,
+        mitigation=mitigation.as_dict() if mitigation else None)
     out_dir = args.out or default_folder("bench", model.name, spec)
     steering = model.steering(vector.directions, args.scale, layers) if vector else None
 
@@ -79,7 +89,7 @@ def run(args) -> int:
     try:
         with progress_bar("bench", transient=False) as progress:
             folder, status = run_bench(
-                model, records, out_dir, spec, probe=probe, steering=steering,
+                model, records, out_dir, spec, probe=probe, steering=steering, mitigation=mitigation,
                 label=lambda prompt, response, lang: detect_refusal(prompt, response, lang, args.method, judge),
                 progress=progress, should_stop=lambda: stop["requested"])
     finally:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from contextlib import nullcontext
 
 from ..vectors import ControlVector
-from .common import add_model_options, add_steering_options, load_local_model, load_model, out, parse_range
+from ..errors import InputError
+from .common import add_model_options, add_steering_options, err, load_local_model, load_model, out, parse_range
 
 
 def register(sub) -> None:
@@ -17,14 +18,32 @@ def register(sub) -> None:
     p.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default)")
     p.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     add_steering_options(p)
+    p.add_argument("--mitigate", metavar="DIR", help="a mitigation folder (from `mitigate sweep`): steer when it says so")
+    p.add_argument("--why", action="store_true", help="with --mitigate: say whether the prompt was steered and why")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
     vector = ControlVector.load(args.cvec) if args.cvec else None
     layers = parse_range(args.layers)
-    model = load_local_model(args, "--cvec") if vector else load_model(args)
+    if vector is not None and args.mitigate:
+        raise InputError("give --cvec or --mitigate, not both")
+    model = load_local_model(args, "--cvec" if vector else "--mitigate") if vector or args.mitigate else load_model(args)
     steer = model.steering(vector.directions, args.scale, layers) if vector else nullcontext()
+    if args.mitigate:
+        from ..mitigate.steer import load_mitigation
+        from ..probe import Probe, check_probe_matches
+
+        mitigation = load_mitigation(args.mitigate, model)
+        probe = Probe.load(mitigation.probe)
+        check_probe_matches(probe, model)
+        (decision,) = mitigation.decide(model, probe, [args.prompt])
+        if decision["steered"]:
+            steer = mitigation.steering(model, probe)
+        if args.why:
+            detail = ", ".join(f"{k} {v:+.2f}" for k, v in decision.items() if k in ("harm", "refusal_score"))
+            err.print(f"{'steered' if decision['steered'] else 'not steered'}: {decision['why']}"
+                      + (f" ({detail})" if detail else ""))
     with steer:
         answer = model.generate(args.prompt, system=args.system, max_tokens=args.max_tokens,
                                  temperature=args.temperature, seed=args.seed)

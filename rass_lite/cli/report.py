@@ -35,7 +35,7 @@ def run(args) -> int:
     return 0
 
 
-HEADLINE = ("overrefusal", "overrefusal_incl_partial", "harmful_refusal", "control_refusal")
+HEADLINE = ("overrefusal", "overrefusal_full_only", "harmful_refusal", "control_refusal")
 
 
 def print_headline(summary: dict) -> None:
@@ -44,7 +44,7 @@ def print_headline(summary: dict) -> None:
             return ""
         return f"{100 * c['rate']:.0f}% [{100 * c['ci95'][0]:.0f}–{100 * c['ci95'][1]:.0f}] {c['k']}/{c['n']}"
 
-    table = Table("lang", "overrefusal", "overref.+partial", "harmful refused", "control refused", box=None,
+    table = Table("lang", "overrefusal", "full refusals", "harmful refused", "control refused", box=None,
                   title="refusal rates, 95% Wilson intervals")
     for lang, h in summary["headline"].items():
         table.add_row(lang, *(cell(h.get(k)) for k in HEADLINE))

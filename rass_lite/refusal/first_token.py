@@ -26,3 +26,13 @@ def p_refuse_first_token(backend, prompt: str, lang: str = "en", system: str | N
     p = np.exp(logits - logits.max())
     p /= p.sum()
     return float(p[refusal_token_ids(backend, lang)].sum())
+
+
+def p_refuse_first_tokens(backend, prompts: list[str], langs: list[str], *, layer: int | None = None,
+                          progress=None, should_stop=lambda: False) -> tuple[np.ndarray, np.ndarray | None]:
+    """`p_refuse_first_token` for many prompts in one shared-prefix pass each (and, with `layer`,
+    the hidden states of that pass): returns (p_refuse [n], states [n, n_embd] or None)."""
+    ids = {lang: refusal_token_ids(backend, lang) for lang in set(langs)}
+    probs, states = backend.first_token_probs(prompts, [ids[lang] for lang in langs], layer=layer,
+                                              progress=progress, should_stop=should_stop)
+    return np.array([float(p.sum()) for p in probs]), states

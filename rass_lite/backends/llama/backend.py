@@ -292,17 +292,35 @@ class LlamaBackend:
 
     @_serialised
     def capture(self, prompts: Sequence[str], layers: Sequence[int] | None = None, *,
-                system: str | None = None, stop_at_layer: bool = False, progress: Progress | None = None,
-                should_stop=lambda: False) -> np.ndarray:
-        """Residual stream `l_out` at the last prompt token of each chat-formatted prompt.
+                system: str | None = None, stop_at_layer: bool = False, position: str = "last",
+                progress: Progress | None = None, should_stop=lambda: False) -> np.ndarray:
+        """Residual stream `l_out` at the last prompt token of each chat-formatted prompt, or with
+        `position="instruction"` at the last token of the user's instruction, before the template's
+        post-instruction tokens (end of turn, assistant header): causal attention makes that row the
+        same whether or not the later tokens follow.
 
         Returns float32 [n_prompts, n_layers_selected, n_embd]. `stop_at_layer` stops each forward
         pass at the deepest requested layer and decodes the prompts' shared chat prefix only once;
         the tests prove it equal to the plain path within 1e-4. Raises `Cancelled` when
         `should_stop()` turns true between prompts."""
         token_lists = [self.chat_tokens(p, system) if self.template else self._raw_tokens(p) for p in prompts]
+        if position == "instruction" and self.template:
+            cut = len(self.post_instruction_tokens(system))
+            token_lists = [t[:len(t) - cut] for t in token_lists]
+        elif position not in ("last", "instruction"):
+            raise InputError(f"unknown token position {position!r}; use last or instruction")
         return self.capture_tokens(token_lists, layers, stop_at_layer=stop_at_layer, progress=progress,
                                    should_stop=should_stop)
+
+    @_serialised
+    def post_instruction_tokens(self, system: str | None = None) -> list[int]:
+        """The tokens the chat template puts after every user turn (end of turn, assistant header):
+        the common suffix of two unrelated prompts' chat tokens."""
+        a, b = self.chat_tokens("x", system), self.chat_tokens("Why? Tell me, please.", system)
+        n = 0
+        while n < min(len(a), len(b)) - 1 and a[-1 - n] == b[-1 - n]:
+            n += 1
+        return a[len(a) - n:]
 
     def _raw_tokens(self, prompt: str) -> list[int]:
         if not prompt.strip():
@@ -331,6 +349,32 @@ class LlamaBackend:
     @_serialised
     def next_token_logits(self, prompt: str, *, system: str | None = None) -> np.ndarray:
         return self.last_token_logits(self.chat_tokens(prompt, system))
+
+    @_serialised
+    def first_token_probs(self, prompts: Sequence[str], token_ids: Sequence[Sequence[int]], *,
+                          layer: int | None = None, system: str | None = None, progress: Progress | None = None,
+                          should_stop=lambda: False) -> tuple[list[np.ndarray], np.ndarray | None]:
+        """For each prompt, the probabilities of `token_ids[i]` as the first answer token (a full
+        forward), and with `layer` the residual stream there [n, n_embd] from the same pass. The chat
+        prefix all prompts share is decoded once (equal to the plain path within 1e-4, tested)."""
+        progress = progress or silent
+        token_lists = [self.chat_tokens(p, system) for p in prompts]
+        cap = self._capturer()
+        cap.set_prefix(_shared_prefix(token_lists))
+        want = [layer if layer is not None else self.n_layers - 1]
+        picked, states = [], np.empty((len(prompts), self.n_embd), np.float32) if layer is not None else None
+        for i, tokens in enumerate(token_lists):
+            if should_stop():
+                raise Cancelled("first-token scores")
+            rows, logits = cap.run(tokens, want, stop_early=False, want_logits=True)
+            logits = logits.astype(np.float64)
+            top = logits.max()
+            log_z = top + np.log(np.exp(logits - top).sum())
+            picked.append(np.exp(logits[list(token_ids[i])] - log_z))
+            if states is not None:
+                states[i] = rows[0]
+            progress(i + 1, len(prompts), "behaviour score")
+        return picked, states
 
     @_serialised
     def last_token_logits(self, tokens: list[int]) -> np.ndarray:

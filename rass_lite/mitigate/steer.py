@@ -1,0 +1,113 @@
+"""A mitigation setting and the per-prompt decision to steer.
+
+    global        subtract scale × the probe's raw directions on its steering blocks, for every prompt
+    conditional   score the prompt first (passes that stop at the condition and probe layers) and
+                  steer only when the harm condition says benign AND the refusal score says it is
+                  near or past refusing; otherwise answer unsteered
+
+A mitigation folder holds mitigation.json (mode, scale, blocks, gate, condition, probe and model
+identity) and condition.npy (the condition's weights); a global one also a llama.cpp control-vector
+file. A conditional one cannot be a plain llama.cpp file: llama.cpp adds a control vector to every
+prompt, and has no hook that reads a prompt's state before deciding whether to add it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError, ProbeError
+from ..probe import Probe
+from ..probe.directions import project
+from ..records import write_json
+from .condition import Condition
+
+MODES = ("global", "conditional")
+CVEC = "control-vector.gguf"
+
+
+@dataclass(frozen=True)
+class Mitigation:
+    mode: str
+    scale: float  # beta >= 0: the model is steered by -beta x raw directions
+    blocks: tuple[int, int]
+    model_sha256: str
+    probe: str
+    gate: float | None = None  # conditional: steer only when the probe's score >= gate
+    condition: Condition | None = None
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise InputError(f"unknown steering mode {self.mode!r}; use global or conditional")
+        if self.mode == "conditional" and self.condition is None:
+            raise InputError("conditional steering needs a condition (run `rass-lite mitigate sweep` first)")
+
+    def steering(self, model, probe: Probe):
+        return model.steering(probe.vectors.directions, -self.scale, self.blocks)
+
+    def decide(self, model, probe: Probe, prompts: list[str], should_stop=lambda: False) -> list[dict]:
+        """Per prompt: {"steered": bool, "why": str, "harm": score or None, "refusal_score": ...}."""
+        if self.mode == "global" or self.scale == 0:
+            why = "global" if self.scale else "scale 0"
+            return [{"steered": bool(self.scale), "why": why} for _ in prompts]
+        c = self.condition
+        harm_states = model.capture(prompts, [c.layer], stop_at_layer=True, position=c.position,
+                                    should_stop=should_stop)[:, 0]
+        harm = c.score(harm_states)
+        ref_states = model.capture(prompts, [probe.layer], stop_at_layer=True, should_stop=should_stop)[:, 0]
+        ref = probe.boundary.score(project(ref_states, probe.direction))
+        out = []
+        for h, r in zip(harm, ref):
+            if h >= c.threshold:
+                out.append({"steered": False, "why": "harm condition fired", "harm": round(float(h), 4),
+                            "refusal_score": round(float(r), 4)})
+            elif self.gate is not None and r < self.gate:
+                out.append({"steered": False, "why": "far from refusing", "harm": round(float(h), 4),
+                            "refusal_score": round(float(r), 4)})
+            else:
+                out.append({"steered": True, "why": "benign and near refusing", "harm": round(float(h), 4),
+                            "refusal_score": round(float(r), 4)})
+        return out
+
+    def as_dict(self) -> dict:
+        c = self.condition
+        return {"mode": self.mode, "scale": self.scale, "blocks": list(self.blocks), "gate": self.gate,
+                "model_sha256": self.model_sha256, "probe": self.probe,
+                "condition": None if c is None else {"kind": c.kind, "layer": c.layer, "position": c.position,
+                                                      "threshold": c.threshold}}
+
+
+def save_mitigation(m: Mitigation, folder: str | Path, probe: Probe) -> Path:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    if m.condition is not None:
+        np.save(folder / "condition.npy", m.condition.weights)
+    if m.mode == "global" and m.scale:
+        probe.vectors.scaled(-m.scale, m.blocks).save(folder / CVEC)
+    write_json(folder / "mitigation.json", m.as_dict())
+    return folder
+
+
+def load_mitigation(folder: str | Path, model=None) -> Mitigation:
+    folder = Path(folder)
+    try:
+        d = json.loads((folder / "mitigation.json").read_text(encoding="utf-8"))
+        cond = None
+        if d.get("condition"):
+            c = d["condition"]
+            cond = Condition(c["kind"], int(c["layer"]), c["position"], np.load(folder / "condition.npy"),
+                             float(c["threshold"]))
+        m = Mitigation(d["mode"], float(d["scale"]), tuple(d["blocks"]), d["model_sha256"], d["probe"],
+                       d.get("gate"), cond)
+    except FileNotFoundError as exc:
+        raise ProbeError(f"{folder} is not a mitigation folder ({Path(exc.filename).name} missing); "
+                         "write one with `rass-lite mitigate sweep`") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ProbeError(f"{folder / 'mitigation.json'} is corrupt ({type(exc).__name__}: {exc})") from None
+    if model is not None and m.model_sha256 != model.identity:
+        raise ProbeError(f"the mitigation in {folder} was made for another model (sha256 {m.model_sha256[:12]}…), "
+                         f"not {model.name}; run `rass-lite mitigate sweep` on this model")
+    return m
