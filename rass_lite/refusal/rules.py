@@ -291,7 +291,9 @@ def _wordy(ch: str) -> bool:
     return (ch.isalnum() or ch == "'") and not _is_cjk(ch)
 
 
-_WORD_NOT_CJK = r"(?:(?![\u3040-\u30FF\u3400-\u4DBF\u4E00-\u9FFF\uF900-\uFAFF\uAC00-\uD7AF])[\w'])"
+# letters and digits of the space-separated scripts (Latin, Greek, Cyrillic, Arabic);
+# spelled out because a "\w but not CJK" class is very slow to compile
+_WORD_NOT_CJK = r"[0-9A-Za-z_'\u00AA\u00B5\u00BA\u00C0-\u024F\u0370-\u052F\u0620-\u064A\u0660-\u0669\u066E-\u06D3\u06FA-\u06FF]"
 
 
 def _phrase_regex(phrase: str, at_end: bool = False) -> re.Pattern:
