@@ -4,7 +4,10 @@ Sets (all written by the team):
 - tuned:        tests/data/refusal_labelled.jsonl (the rules were tuned on it);
 - held_out:     benchmarks/data/refusal_heldout.jsonl (never used to tune the rules);
 - styles_tune:  benchmarks/data/refusal_styles.jsonl, split "tune" (used to tune);
-- styles_test:  the same file, split "test" (written first, never looked at while tuning).
+- styles_test:  the same file, split "test" (written first, never looked at while tuning);
+- styles_tune2: benchmarks/data/refusal_styles_tune2.jsonl (second round of tune rows);
+- styles_test2: benchmarks/data/refusal_styles_test2.jsonl (second test set, committed before
+                the second tuning round and never looked at while tuning).
 
 For each set: agreement overall, per language, per style (styles set) or note, per gold label,
 the confusion matrix, speed, and the same figures for a naive ~20-phrase substring matcher
@@ -25,11 +28,15 @@ sys.path.insert(0, str(ROOT))
 from rass_lite.refusal.rules import label_response  # noqa: E402
 
 STYLES = ROOT / "benchmarks" / "data" / "refusal_styles.jsonl"
+STYLES_TUNE2 = ROOT / "benchmarks" / "data" / "refusal_styles_tune2.jsonl"
+STYLES_TEST2 = ROOT / "benchmarks" / "data" / "refusal_styles_test2.jsonl"
 SETS = {
     "tuned": (ROOT / "tests" / "data" / "refusal_labelled.jsonl", None),
     "held_out": (ROOT / "benchmarks" / "data" / "refusal_heldout.jsonl", None),
     "styles_tune": (STYLES, "tune"),
     "styles_test": (STYLES, "test"),
+    "styles_tune2": (STYLES_TUNE2, "tune"),
+    "styles_test2": (STYLES_TEST2, "test2"),
 }
 NAIVE_PHRASES = (
     "i'm sorry", "i am sorry", "i apologize", "as an ai", "i cannot", "i can't", "i can not",
