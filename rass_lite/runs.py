@@ -128,6 +128,10 @@ def read_results(folder: str | Path) -> dict[str, dict]:
     return done
 
 
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
 class Recorder:
     """An open run: `done` holds the records finished earlier; `append` writes one more at once.
 
@@ -151,6 +155,7 @@ class Recorder:
                 detail = "; ".join(f"{k}: {info.config.get(k)!r} -> {self.config.get(k)!r}" for k in changed[:4])
                 raise RunError(f"{self.folder} holds a run with other options ({detail}); use another --out or the same options")
             self._previous = json.loads(run_file.read_text(encoding="utf-8"))
+        self._started_at = self._previous.get("started_at") or _now()
         self._cut_torn_line()
         self.done = read_results(self.folder)
         self.n_done = len(self.done)
@@ -193,11 +198,10 @@ class Recorder:
     def _write_status(self, status: str) -> None:
         if status not in STATUSES:
             raise ValueError(status)
-        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         spent = time.perf_counter() - self._started if status != "started" else 0.0
         write_json(self.folder / RUN, {
             "format_version": FORMAT_VERSION, "step": self.step, "status": status,
-            "started_at": self._previous.get("started_at") or now, "updated_at": now,
+            "started_at": self._started_at, "updated_at": _now(),
             "elapsed_s": round(self._previous.get("elapsed_s", 0.0) + spent, 1),
             "n_done": self.n_done, "n_total": self.total, "config": self.config, "versions": package_versions(),
         })

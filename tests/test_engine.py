@@ -184,3 +184,17 @@ def test_two_threads_never_drive_the_model_at_once(smol_path):
         assert None not in batch["answers"] and len(batch["answers"]) == 6
         with pytest.raises(EngineError, match="was closed"):
             model.generate("Name a colour.")
+
+
+def test_instruction_position_is_before_the_assistant_header(qwen):
+    """position="instruction" reads the last token of the user's text: the template's end-of-turn and
+    assistant header are cut, nothing of the prompt is."""
+    suffix = qwen.post_instruction_tokens()
+    text = qwen.llm.detokenize(suffix, special=True).decode()
+    assert text.startswith("<|im_end|>") and text.rstrip().endswith("assistant"), text
+    prompt = "How do I blow up a balloon?"
+    full = qwen.chat_tokens(prompt)
+    cut = full[:len(full) - len(suffix)]
+    assert qwen.llm.detokenize(cut[-3:]).decode().endswith("balloon?")
+    np.testing.assert_allclose(qwen.capture([prompt], [10], position="instruction")[0],
+                               qwen.capture_tokens([cut], [10])[0], atol=1e-5)

@@ -128,3 +128,16 @@ def test_probe_on_the_fake_backend_reuses_its_captures_for_another_layer(tmp_pat
     assert again.chosen.layer == 2 and Probe.load(tmp_path / "probe").layer == 2
     assert np.array_equal(again.refused, first.refused)
     assert read_run(tmp_path / "probe").status == "success"
+
+
+def test_started_at_is_kept_across_sessions(tmp_path):
+    import time as _time
+
+    with Recorder(tmp_path, "demo", Spec()) as run:
+        run.append({"id": "a"})
+    first = read_run(tmp_path)
+    _time.sleep(1.1)
+    with Recorder(tmp_path, "demo", Spec()):
+        pass
+    again = read_run(tmp_path)
+    assert again.started_at == first.started_at and again.updated_at > first.started_at

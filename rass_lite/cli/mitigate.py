@@ -13,7 +13,7 @@ from ..errors import InputError
 from ..mitigate.export import dpo_pairs, sft_records
 from ..mitigate.split import split_by_item
 from ..mitigate.steer import CVEC, MODES
-from ..mitigate.sweep import DEFAULT_GATE, DEFAULT_SCALES, chart, fit_condition_on, run_sweep
+from ..mitigate.sweep import DEFAULT_GATE, DEFAULT_SCALES, chart, fit_condition_on, run_sweep, table_rows
 from ..probe import Probe, check_probe_matches, load_probe_set
 from ..records import write_jsonl
 from ..refusal.detect import detect_refusal
@@ -106,16 +106,8 @@ def run_sweep_cmd(args) -> int:
 def print_sweep(summary: dict) -> None:
     table = Table("scale", "lang", "overrefusal", "harmful refused", "control refused", "steered bs/h/b",
                   "p overref.", "p harmful", box=None, title=f"{summary['mode']} steering, paired vs scale 0")
-    for scale, per_lang in summary["table"].items():
-        for lang, c in per_lang.items():
-            def cell(name):
-                return f"{100 * c[name]['rate']:.0f}% {c[name]['k']}/{c[name]['n']}" if name in c else ""
-
-            def p(name):
-                return f"{c[name]['vs_0']['mcnemar_p']:.3f}" if name in c and float(scale) else ""
-
-            table.add_row(scale, lang, cell("overrefusal"), cell("harmful_refusal"), cell("control_refusal"),
-                          " / ".join(f"{100 * v:.0f}%" for v in c["steered"].values()), p("overrefusal"), p("harmful_refusal"))
+    for scale, lang, cells in table_rows(summary):
+        table.add_row(scale, lang, *cells)
     out.print(table)
     out.print("\n".join(chart(summary)), markup=False)
 

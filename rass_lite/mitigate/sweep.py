@@ -147,21 +147,27 @@ def render(summary: dict) -> str:
              else "Recommended: none (no scale cut overrefusal within the harmful-refusal limit)", "",
              "| scale | lang | overrefusal | harmful refusal | control refusal | steered (bs / harmful / benign) | p (overref.) | p (harmful) |",
              "|---:|---|---:|---:|---:|---|---:|---:|"]
+    for scale, lang, cells in table_rows(summary):
+        lines.append(f"| {scale} | {lang} | " + " | ".join(cells) + " |")
+    lines += ["", "Trade-off (all languages): overrefusal `o`, harmful refusal `h` (`*` both), 0–100 %", "", "```"]
+    lines += chart(summary)
+    lines += ["```", ""]
+    return "\n".join(lines)
+
+
+def table_rows(summary: dict):
+    """(scale, lang, [overrefusal, harmful, control, steered, p overrefusal, p harmful]) as text."""
     for scale, per_lang in summary["table"].items():
         for lang, c in per_lang.items():
-            def cell(name):
+            def rate(name):
                 return f"{100 * c[name]['rate']:.0f}% ({c[name]['k']}/{c[name]['n']})" if name in c else ""
 
             def p(name):
                 return f"{c[name]['vs_0']['mcnemar_p']:.3f}" if name in c and float(scale) else ""
 
             steered = " / ".join(f"{100 * v:.0f}%" for v in c["steered"].values())
-            lines.append(f"| {scale} | {lang} | {cell('overrefusal')} | {cell('harmful_refusal')} | "
-                         f"{cell('control_refusal')} | {steered} | {p('overrefusal')} | {p('harmful_refusal')} |")
-    lines += ["", "Trade-off (all languages): overrefusal `o`, harmful refusal `h`, 0–100 %", "", "```"]
-    lines += chart(summary)
-    lines += ["```", ""]
-    return "\n".join(lines)
+            yield scale, lang, [rate("overrefusal"), rate("harmful_refusal"), rate("control_refusal"), steered,
+                                p("overrefusal"), p("harmful_refusal")]
 
 
 def chart(summary: dict, width: int = 50) -> list[str]:
@@ -171,6 +177,7 @@ def chart(summary: dict, width: int = 50) -> list[str]:
         row = [" "] * (width + 1)
         for name, mark in (("harmful_refusal", "h"), ("overrefusal", "o")):
             if name in c:
-                row[int(round(width * c[name]["rate"]))] = mark
+                at = int(round(width * c[name]["rate"]))
+                row[at] = "*" if row[at] != " " else mark  # both at one place
         out.append(f"{float(scale):5.2f} |{''.join(row)}|")
     return out

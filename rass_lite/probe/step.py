@@ -20,6 +20,7 @@ from ..backends.base import ActivationBackend, TextBackend, never, require_activ
 from ..errors import InputError
 from ..progress import Cancelled, Progress, silent
 from ..records import atomic_open, write_json
+from ..refusal import is_refused
 from ..refusal.rules import label_response
 from ..runs import Recorder, package_versions
 from ..vectors import ControlVector
@@ -143,7 +144,7 @@ def _behaviour(model: TextBackend, records: list[dict], run: Recorder, spec: Pro
                                        batch_size=spec.batch_size, on_answer=write, should_stop=should_stop)
         if None in answers:
             return None
-    return np.array([run.done[r["id"]]["refusal"] in ("refuse", "partial") for r in records])
+    return np.array([is_refused(run.done[r["id"]]["refusal"]) for r in records])
 
 
 def fit_probe(hidden: np.ndarray, refused: np.ndarray | None, harmful: ProbeSet, harmless: ProbeSet, *,

@@ -3,6 +3,7 @@ The CLI `judge`, the bench runner and the probe all call `detect_refusal`."""
 
 from __future__ import annotations
 
+from ..errors import InputError
 from .rules import RefusalLabel, label_response, normalise
 
 METHODS = ("rules", "judge", "auto")
@@ -23,6 +24,8 @@ def detect_refusal(prompt: str, response: str, lang: str = "en", method: str = "
     if not response or not response.strip():
         return RefusalLabel("refuse", "empty")
     if method == "judge":
+        if judge is None:
+            raise InputError("--method judge needs a judge model (--judge-model NAME)")
         return judge.label(prompt, response, lang)
     result = label_response(response, lang, prompt=prompt)
     if method == "auto" and judge is not None and rules_unsure(result, response):
