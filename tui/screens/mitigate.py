@@ -1,0 +1,5 @@
+from textual.containers import Vertical
+
+
+class MitigatePane(Vertical):
+    pass

@@ -1,0 +1,5 @@
+from textual.containers import Vertical
+
+
+class RassPane(Vertical):
+    pass
