@@ -28,3 +28,13 @@ async def settle(app, pilot) -> None:
     await pilot.pause()
     await app.workers.wait_for_complete()
     await pilot.pause()
+
+
+def text_of(static) -> str:
+    """What a Static shows, as plain text."""
+    from rich.console import Console
+
+    console = Console(width=200, record=True, file=open("/dev/null", "w"))
+    content = static.content
+    console.print(content if not isinstance(content, str) else content, markup=isinstance(content, str))
+    return console.export_text()

@@ -42,7 +42,8 @@ class RassApp(App):
 
     CSS_PATH = "app.tcss"
     TITLE = "rass-lite"
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit"), Binding("ctrl+x", "stop", "Stop", priority=True),
+    ENABLE_COMMAND_PALETTE = False  # the footer is short at 80 columns
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False), Binding("ctrl+x", "stop", "Stop", priority=True),
                 Binding("question_mark", "help", "Help")] + [
         Binding(f"f{i}", f"show('{key}')", title, priority=True)  # work while typing in an input
         for i, (key, title, _) in enumerate(PANES + [("log", "Log", None)], 1)]
@@ -63,6 +64,7 @@ class RassApp(App):
         self.initial_probe = probe or ""
         self.engine = None
         self.probe = None
+        self.probe_dir: str | None = None
         self.log_lines: list[str] = []
         self._long = None  # the worker of the long run going, if any
         self._handler = None
@@ -101,6 +103,8 @@ class RassApp(App):
 
     # --- actions ----------------------------------------------------------------------------------
     def action_show(self, key: str) -> None:
+        # Drop focus first: a focused widget left in the old pane would pull the tabs back to it.
+        self.set_focus(None)
         self.query_one("#tabs", TabbedContent).active = "log-tab" if key == "log" else key
 
     def action_help(self) -> None:
@@ -126,6 +130,9 @@ class RassApp(App):
             hook = getattr(self.pane(cls), "engine_changed", None)
             if hook is not None:
                 hook()
+
+    def pane_models(self) -> ModelsPane:
+        return self.query_one(ModelsPane)
 
     def pane(self, cls):
         return self.query_one(cls)

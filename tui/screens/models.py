@@ -38,7 +38,7 @@ class ModelsPane(Vertical):
                              id="model", compact=True)
                 yield Label("Generator (RASS rewrites)")
                 yield Select(others, value="", allow_blank=False, id="generator", compact=True)
-                yield Label("Judge (bench auto, RASS verify)")
+                yield Label("Judge (bench, RASS verify)")
                 yield Select(others, value="", allow_blank=False, id="judge", compact=True)
                 yield Label("Probe folder (optional)")
                 yield Input(self.app.initial_probe, placeholder="runs/probe", id="probe", compact=True)
@@ -127,7 +127,7 @@ class ModelsPane(Vertical):
             except RassError:
                 engine.close()
                 raise
-        app.engine, app.probe = engine, probe
+        app.engine, app.probe, app.probe_dir = engine, probe, probe_dir or None
         layers = getattr(engine, "n_layers", None)
         note = (f"{layers} layers" if layers else "served") + (f", probe layer {probe.layer}" if probe else "")
         job.ui(app.log_line, f"[b]{engine.name}[/] ready ({note})")

@@ -131,7 +131,7 @@ class TriagePane(Vertical):
         table = self.query_one("#triage-table", DataTable)
         if row["id"] in table.rows:
             for key, _ in COLUMNS:
-                table.update_cell(row["id"], key, _cell(row, key))
+                table.update_cell(row["id"], key, _cell(row, key), update_width=True)
         if self.current() is row:
             self.show_detail(row)
 
