@@ -1,32 +1,52 @@
-"""Prompt triage in a terminal: pick a model (and a probe), type a prompt, see the answer, its refusal
-label, the first-token refusal probability and the boundary score; try it steered; run the quick
-multilingual check with a progress bar.
+"""The rass-lite terminal UI: one pane per step (Models, Probe, Triage, RASS, Bench, Mitigate, Log),
+one engine owner.
 
-Blocking model calls run in thread workers of one group ("model"), exclusive: starting one cancels
-the one before, which stops at its next decode step (every long call polls `worker.is_cancelled`),
-and the backend's own lock keeps two workers from ever driving the model at once — a Load pressed
-during a run waits for the run's current step, then closes the model. Results come back through
-`call_from_thread`.
+Every model call runs in the app's one group of thread workers ("model"), exclusive: starting one
+cancels the one before, which stops at its next step (every long call polls `Job.should_stop`), and
+the backend's own lock keeps two workers from ever driving the model at once. Before a new call
+would cancel a long run, the app asks. Results come back through `call_from_thread`; RassError
+messages become notifications, never tracebacks.
 """
 
 from __future__ import annotations
 
-from textual import on, work
-from textual.app import App, ComposeResult
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Checkbox, Footer, Header, Input, Label, ProgressBar, RichLog, Select
+import logging
+import traceback
 
-from rass_lite.errors import RassError
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Header, RichLog, Static, TabbedContent, TabPane
+from textual.worker import WorkerState, get_current_worker
+
+from rass_lite.errors import InputError, RassError
 from rass_lite.models.registry import load_registry
 from rass_lite.progress import Cancelled
 
+from .jobs import Job, PaneLogHandler
+from .modals import Confirm, Help
+from .screens.bench import BenchPane
+from .screens.mitigate import MitigatePane
+from .screens.models import ModelsPane
+from .screens.probe import ProbePane
+from .screens.rass import RassPane
+from .screens.triage import TriagePane
+
+MIN_SIZE = (80, 24)
+PANES = [("models", "Models", ModelsPane), ("probe", "Probe", ProbePane), ("triage", "Triage", TriagePane),
+         ("rass", "RASS", RassPane), ("bench", "Bench", BenchPane), ("mitigate", "Mitigate", MitigatePane)]
+
 
 class RassApp(App):
-    """rass-lite: overrefusal triage."""
+    """rass-lite: find, measure and reduce overrefusal."""
 
     CSS_PATH = "app.tcss"
     TITLE = "rass-lite"
-    BINDINGS = [("ctrl+q", "quit", "Quit"), ("ctrl+r", "answer", "Answer")]
+    ENABLE_COMMAND_PALETTE = False  # the footer is short at 80 columns
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False), Binding("ctrl+x", "stop", "Stop", priority=True),
+                Binding("question_mark", "help", "Help")] + [
+        Binding(f"f{i}", f"show('{key}')", title, priority=True)  # work while typing in an input
+        for i, (key, title, _) in enumerate(PANES + [("log", "Log", None)], 1)]
 
     def __init__(self, model: str | None = None, probe: str | None = None, models_file: str | None = None,
                  *, loader=None, runs_home=None):
@@ -34,7 +54,9 @@ class RassApp(App):
         from rass_lite.backends import load_backend
 
         # `loader(name, models_file)` makes the backend: the registry's, or a fake one in tests.
-        self.loader = loader or (lambda name, models_file: load_backend(name, models_file=models_file))
+        self.real_loader = loader is None
+        self.loader = loader or (lambda name, models_file, progress=None: load_backend(
+            name, models_file=models_file, progress=progress))
         self.runs_home = runs_home
         self.registry = load_registry(models_file)
         self.models_file = models_file
@@ -42,158 +64,136 @@ class RassApp(App):
         self.initial_probe = probe or ""
         self.engine = None
         self.probe = None
+        self.probe_dir: str | None = None
+        self.log_lines: list[str] = []
+        self._long = None  # the worker of the long run going, if any
+        self._handler = None
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with Vertical(id="sidebar"):
-            yield Label("Model")
-            yield Select([(name, name) for name in self.registry.entries], value=self.initial_model,
-                         allow_blank=False, id="model")
-            yield Label("Probe folder (optional)")
-            yield Input(self.initial_probe, placeholder="runs/probe", id="probe")
-            yield Button("Load", id="load", variant="primary")
-            yield Checkbox("Steer −0.5 (probe layer ±2)", id="steer")
-            yield Button("Quick check", id="quick")
-            yield ProgressBar(id="bench-progress", show_eta=True)
-        with Vertical(id="main"):
-            yield Input(placeholder="Type a prompt and press Enter", id="prompt")
-            with Horizontal(id="actions"):
-                yield Button("Answer", id="answer", variant="success", disabled=True)
-                yield Button("Score", id="score", disabled=True)
-            yield RichLog(id="log", wrap=True, markup=True)
-        yield Footer()
+        yield Static(f"rass-lite needs a terminal of at least {MIN_SIZE[0]}×{MIN_SIZE[1]}; "
+                     "make this one bigger.", id="too-small")
+        with TabbedContent(id="tabs"):
+            for i, (key, title, pane) in enumerate(PANES, 1):
+                with TabPane(f"F{i} {title}", id=key):
+                    yield pane()
+            with TabPane("F7 Log", id="log-tab"):
+                yield RichLog(id="log", wrap=True, markup=True)
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.load_model()
+        import asyncio
+
+        self._handler = PaneLogHandler(self, asyncio.get_running_loop())
+        logging.getLogger("rass_lite").addHandler(self._handler)
+        self.fit_to(self.size)
+        self.load_model(self.initial_model, self.initial_probe)
+
+    def on_unmount(self) -> None:
+        if self._handler is not None:
+            logging.getLogger("rass_lite").removeHandler(self._handler)
+
+    def on_resize(self, event) -> None:
+        self.fit_to(event.size)
+
+    def fit_to(self, size) -> None:
+        small = size.width < MIN_SIZE[0] or size.height < MIN_SIZE[1]
+        self.query_one("#too-small").display = small
+        self.query_one("#tabs").display = not small
+
+    # --- actions ----------------------------------------------------------------------------------
+    def action_show(self, key: str) -> None:
+        # Drop focus first: a focused widget left in the old pane would pull the tabs back to it.
+        self.set_focus(None)
+        self.query_one("#tabs", TabbedContent).active = "log-tab" if key == "log" else key
+
+    def action_help(self) -> None:
+        self.push_screen(Help())
+
+    def action_stop(self) -> None:
+        running = [w for w in self.workers if w.group == "model" and w.state == WorkerState.RUNNING]
+        for w in running:
+            w.cancel()
+        if running:
+            self.notify("stopping after the current step; finished work is kept", timeout=4)
 
     def log_line(self, text: str) -> None:
+        self.log_lines.append(text)
         self.query_one("#log", RichLog).write(text)
 
     def fail(self, exc: Exception) -> None:
+        self.log_line(f"[red]error:[/] {exc}")
         self.notify(str(exc), title="rass-lite", severity="error", timeout=8)
 
-    # --- loading ------------------------------------------------------------------------------------
-    @on(Button.Pressed, "#load")
-    def reload(self) -> None:
-        self.load_model()
+    def engine_changed(self) -> None:
+        for _, _, cls in PANES:
+            hook = getattr(self.pane(cls), "engine_changed", None)
+            if hook is not None:
+                hook()
 
-    def load_model(self) -> None:
-        self._enable(False)
-        self._load(self.query_one("#model", Select).value, self.query_one("#probe", Input).value.strip())
+    def pane_models(self) -> ModelsPane:
+        return self.query_one(ModelsPane)
 
-    @work(thread=True, exclusive=True, group="model")
-    def _load(self, name: str, probe_dir: str) -> None:
-        from rass_lite.probe import Probe
+    def pane(self, cls):
+        return self.query_one(cls)
 
-        self.call_from_thread(self.log_line, f"[dim]loading {name}…[/]")
+    # --- the engine owner ------------------------------------------------------------------------
+    def busy(self) -> str | None:
+        w = self._long
+        return w.name if w is not None and w.state in (WorkerState.PENDING, WorkerState.RUNNING) else None
+
+    def start(self, what: str, fn, *, long: bool = False, activations: bool = False, probe: bool = False,
+              model: bool = True) -> None:
+        """Run `fn(job)` in the model worker, after the checks every step shares."""
+        from rass_lite.backends.base import ActivationBackend
+
+        if model and self.engine is None:
+            self.pane(ModelsPane).offer_load(what)
+            return
+        if activations and not isinstance(self.engine, ActivationBackend):
+            self.fail(InputError(f"{what} needs the model's hidden states, which a served model ({self.engine.name}) "
+                                 "does not expose; load a local GGUF model on Models (F1)"))
+            return
+        if probe and self.probe is None:
+            self.fail(InputError(f"{what} needs a probe: build or load one on Probe (F2), or give a probe folder on Models (F1)"))
+            return
+        going = self.busy()
+        if going:
+            def answer(ok: bool | None) -> None:
+                if ok:
+                    self._run(what, fn, long)
+            self.push_screen(Confirm(f"{going} is running. Stop it (what it finished is kept) and start {what}?"), answer)
+            return
+        self._run(what, fn, long)
+
+    def _run(self, what: str, fn, long: bool) -> None:
+        worker = self._job(what, fn)
+        worker.name = what
+        if long:
+            self._long = worker
+
+    @work(thread=True, exclusive=True, group="model", exit_on_error=False)
+    def _job(self, what: str, fn) -> None:
+        job = Job(self, get_current_worker(), what)
         try:
-            self.probe = Probe.load(probe_dir) if probe_dir else None
-            if self.engine is not None:
-                old, self.engine = self.engine, None
-                old.close()  # waits for a cancelled run's current step: never closes under a decode
-            self.engine = self.loader(name, self.models_file)
+            fn(job)
+        except Cancelled:
+            self.call_from_thread(self.log_line, f"[yellow]{what} stopped[/]; what was finished is kept")
+            self.call_from_thread(self.notify, f"{what} stopped; what was finished is kept (start it again to resume)")
         except RassError as exc:
             self.call_from_thread(self.fail, exc)
-            return
-        probe_note = f", probe layer {self.probe.layer}" if self.probe else ""
-        self.call_from_thread(self.log_line, f"[b]{self.engine.name}[/] ready ({self.engine.n_layers} layers{probe_note})")
-        self.call_from_thread(self._enable, True)
+        except Exception as exc:  # a bug: its traceback goes to the log pane, not over the screen
+            self.call_from_thread(self.log_line, traceback.format_exc())
+            self.call_from_thread(self.notify, f"internal error in {what}: {type(exc).__name__}: {exc} (see Log, F7)",
+                                  severity="error", timeout=10)
 
-    def _enable(self, ready: bool) -> None:
-        self.query_one("#answer", Button).disabled = not ready
-        self.query_one("#score", Button).disabled = not (ready and self.probe is not None)
-
-    # --- one prompt ---------------------------------------------------------------------------------
-    @on(Input.Submitted, "#prompt")
-    @on(Button.Pressed, "#answer")
-    def action_answer(self) -> None:
-        prompt = self.query_one("#prompt", Input).value
-        if self.engine is not None:
-            self.answer(prompt, self.query_one("#steer", Checkbox).value)
-
-    @work(thread=True, exclusive=True, group="model")
-    def answer(self, prompt: str, steer: bool) -> None:
-        from contextlib import nullcontext
-
-        from rass_lite.refusal.detect import detect_refusal
-        from rass_lite.refusal.first_token import p_refuse_first_token
-
-        try:
-            if steer and self.probe is None:
-                raise RassError("steering needs a probe folder: fill it in and press Load")
-            steering = (self.engine.steering(self.probe.vectors.directions, -0.5, self.probe.steering_blocks)
-                        if steer else nullcontext())
-            first = p_refuse_first_token(self.engine, prompt)
-            with steering:
-                text = self.engine.generate(prompt, max_tokens=96)
-            verdict = detect_refusal(prompt, text, "en")
-        except RassError as exc:
-            self.call_from_thread(self.fail, exc)
-            return
-        colour = {"refuse": "red", "partial": "yellow", "comply": "green"}.get(verdict.label, "white")
-        self.call_from_thread(self.log_line, f"\n[b]> {prompt}[/]{' [magenta](steered)[/]' if steer else ''}\n{text.strip()}")
-        self.call_from_thread(self.log_line, f"[{colour}]{verdict.label}[/] ({verdict.reason}) · "
-                                             f"first-token P(refuse) {first:.2f}")
-
-    @on(Button.Pressed, "#score")
-    def on_score(self) -> None:
-        self.score(self.query_one("#prompt", Input).value)
-
-    @work(thread=True, exclusive=True, group="model")
-    def score(self, prompt: str) -> None:
-        from rass_lite.score import score_records
-
-        try:
-            (row,) = score_records(self.engine, self.probe, [{"id": "tui", "prompt": prompt, "lang": "en"}])
-        except RassError as exc:
-            self.call_from_thread(self.fail, exc)
-            return
-        self.call_from_thread(self.log_line, f"score {row['score']:+.2f} · p_refuse {row['p_refuse']:.2f} · zone [b]{row['zone']}[/]")
-
-    # --- quick multilingual check ------------------------------------------------------------------
-    @on(Button.Pressed, "#quick")
-    def on_quick(self) -> None:
-        if self.engine is not None:
-            self.quick_check()
-
-    @work(thread=True, exclusive=True, group="model")
-    def quick_check(self) -> None:
-        from textual.worker import get_current_worker
-
-        from rass_lite.bench import BenchSpec, run_bench
-        from rass_lite.bench.datasets import load_set, quick_sample
-        from rass_lite.bench.report import load_results, summarise
-        from rass_lite.refusal.detect import detect_refusal
-        from rass_lite.runs import default_folder
-
-        worker, engine = get_current_worker(), self.engine
-        bar = self.query_one("#bench-progress", ProgressBar)
-        records, set_sha = load_set("morbench-lite")
-        records = quick_sample(records)
-        # The same spec as `rass-lite bench --quick`, so CLI and TUI runs share folders and resume.
-        spec = BenchSpec(model=engine.name, model_sha256=engine.identity, set="morbench-lite", set_sha256=set_sha,
-                         n=len(records), quick=True)
-        folder = default_folder("bench", engine.name, spec) if self.runs_home is None else self.runs_home / spec.model
-        try:
-            folder, status = run_bench(
-                engine, records, folder, spec, label=lambda p, r, lang: detect_refusal(p, r, lang),
-                progress=lambda done, total, message="": self.call_from_thread(bar.update, total=total, progress=done),
-                should_stop=lambda: worker.is_cancelled)
-            if status == "cancelled":
-                self.call_from_thread(self.log_line, f"[yellow]quick check stopped[/]; it resumes from {folder}")
-                return
-            summary = summarise(load_results(folder))
-        except (RassError, Cancelled) as exc:
-            self.call_from_thread(self.fail, exc)
-            return
-        for lang, h in summary["headline"].items():
-            cells = " · ".join(f"{k} {100 * v['rate']:.0f}% ({v['k']}/{v['n']})" for k, v in h.items())
-            self.call_from_thread(self.log_line, f"[b]{lang}[/] {cells}")
+    def load_model(self, name: str, probe_dir: str = "") -> None:
+        """Load `name` (and a probe folder) as the target; asks first when a run is going."""
+        self.start(f"loading {name}", lambda job: self.pane(ModelsPane).load_job(job, name, probe_dir), model=False)
 
 
 def main() -> None:
     import argparse
-    import logging
 
     # Python's last-resort log handler writes to stderr, which would tear the screen.
     logging.getLogger("rass_lite").addHandler(logging.NullHandler())
