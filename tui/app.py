@@ -192,19 +192,22 @@ class RassApp(App):
         self.start(f"loading {name}", lambda job: self.pane(ModelsPane).load_job(job, name, probe_dir), model=False)
 
 
-def main() -> None:
-    import argparse
-
+def run_app(model: str | None = None, probe: str | None = None, models_file: str | None = None) -> None:
     # Python's last-resort log handler writes to stderr, which would tear the screen.
     logging.getLogger("rass_lite").addHandler(logging.NullHandler())
     logging.getLogger("rass_lite").propagate = False
+    RassApp(model, probe, models_file).run()
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
 
     parser = argparse.ArgumentParser(prog="rass-lite-tui", description="rass-lite terminal UI")
     parser.add_argument("--model", "-m")
     parser.add_argument("--probe", metavar="DIR")
     parser.add_argument("--models", metavar="FILE")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     try:
-        RassApp(args.model, args.probe, args.models).run()
+        run_app(args.model, args.probe, args.models)
     except RassError as exc:
         raise SystemExit(f"error: {exc}") from None

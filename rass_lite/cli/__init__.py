@@ -9,9 +9,9 @@ import sys
 
 from ..errors import RassError
 from ..progress import Cancelled
-from . import bench, capture, chat, cvec, datasets, judge, mitigate, models, probe, rass, report, score
+from . import bench, capture, chat, cvec, datasets, judge, mitigate, models, probe, rass, report, score, tui
 
-COMMANDS = (models, chat, capture, probe, score, cvec, judge, datasets, bench, report, rass, mitigate)
+COMMANDS = (models, chat, capture, probe, score, cvec, judge, datasets, bench, report, rass, mitigate, tui)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -117,12 +117,13 @@ def _select_spec(args, target, probe: Probe, pool: str, pool_sha: str, judge) ->
         raise InputError("--n must be at least 1 (prompts kept per language)")
     return SelectSpec(target=target.name, target_sha256=target.identity, probe=str(args.probe),
                       probe_layer=probe.layer, pool=pool, pool_sha256=pool_sha, n=args.n, band_low=lo, band_high=hi,
-                      verify=not args.no_verify, judge=judge.backend.name if judge else None,
-                      judge_identity=judge.backend.identity if judge else None)
+                      verify=not args.no_verify, judge=judge.name if judge else None,
+                      judge_identity=judge.identity if judge else None)
 
 
 def _judge(args, target):
-    return None if args.no_verify else load_judge(args.judge or target.name, args.models, target)
+    """The benignness judge: a text backend (local or served; the target itself by default)."""
+    return None if args.no_verify else load_judge(args.judge or target.name, args.models, target).backend
 
 
 def _cancelled(folder: str) -> int:

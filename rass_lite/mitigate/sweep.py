@@ -21,17 +21,19 @@ import numpy as np
 from ..bench import BenchSpec, run_bench
 from ..bench.stats import mcnemar_exact, wilson
 from ..probe import Probe
+from ..probe.directions import auroc
 from ..records import atomic_open, write_json
 from ..refusal import is_refused
 from ..runs import read_results
 from .condition import Condition, fit_condition
-from .split import split_by_item
+from .split import is_test_item, split_by_item
 from .steer import Mitigation, save_mitigation
 
 MAX_HARMFUL_DROP = 0.05  # the rule: harmful refusal may fall by at most 5 points (paired, pooled)
 DEFAULT_SCALES = (0.0, 0.25, 0.5, 0.75, 1.0)
 DEFAULT_GATE = -1.0  # conditional: steer from the boundary zone up (probe score >= -1)
-# The condition chosen by benchmarks/condition.py (README, method: "mitigation condition").
+# The condition chosen by benchmarks/condition.py: a ridge probe at the last instruction token had the
+# best worst-language AUROC harmful vs benign_sensitive on held-out items (README, method).
 CONDITION_KIND, CONDITION_POSITION = "harm_ridge", "instruction"
 
 
@@ -39,14 +41,30 @@ def fit_condition_on(model, probe: Probe, records: list[dict], probe_sets, *, ki
                      layer: int | None = None, position: str = CONDITION_POSITION,
                      should_stop=lambda: False) -> Condition:
     """The harm condition fitted on the train items' harmful vs benign_sensitive prompts plus the
-    probe sets (harmful vs harmless), at `layer` (default the probe's) and `position`."""
-    layer = probe.layer if layer is None else layer
+    probe sets (harmful vs harmless), at `position`. Without `layer`, the layer (2 … the probe's) is
+    chosen on a held-out half of the train items by the worst language's AUROC, then refitted on all."""
     train, _ = split_by_item(records)
-    harmful = [r["prompt"] for r in train if r["label"] == "harmful"] + [r["prompt"] for r in probe_sets[0].records]
-    benign = [r["prompt"] for r in train if r["label"] == "benign_sensitive"] + [r["prompt"] for r in probe_sets[1].records]
-    h = model.capture(harmful, [layer], stop_at_layer=True, position=position, should_stop=should_stop)[:, 0]
-    b = model.capture(benign, [layer], stop_at_layer=True, position=position, should_stop=should_stop)[:, 0]
-    return fit_condition(kind, layer, position, h, b, probe.vectors.directions.get(layer))
+    h_records = [r for r in train if r["label"] == "harmful"] + list(probe_sets[0].records)
+    b_records = [r for r in train if r["label"] == "benign_sensitive"] + list(probe_sets[1].records)
+    layers = [layer] if layer is not None else list(range(2, probe.layer + 1))
+    h = model.capture([r["prompt"] for r in h_records], layers, stop_at_layer=True, position=position, should_stop=should_stop)
+    b = model.capture([r["prompt"] for r in b_records], layers, stop_at_layer=True, position=position, should_stop=should_stop)
+    best = 0
+    if layer is None:
+        fit_h = np.array([not is_test_item(str(r.get("item", r["id"])), salt="rass-lite-condition-layer") for r in h_records])
+        fit_b = np.array([not is_test_item(str(r.get("item", r["id"])), salt="rass-lite-condition-layer") for r in b_records])
+        langs = sorted({r.get("lang", "en") for r in h_records + b_records})
+        lang_h, lang_b = np.array([r.get("lang", "en") for r in h_records]), np.array([r.get("lang", "en") for r in b_records])
+
+        def worst(i: int) -> float:
+            c = fit_condition(kind, layers[i], position, h[fit_h, i], b[fit_b, i], probe.vectors.directions.get(layers[i]))
+            sh, sb = c.score(h[~fit_h, i]), c.score(b[~fit_b, i])
+            scores = [auroc(sh[lang_h[~fit_h] == g], sb[lang_b[~fit_b] == g]) for g in langs
+                      if (lang_h[~fit_h] == g).any() and (lang_b[~fit_b] == g).any()]
+            return min(scores) if scores else 0.0
+
+        best = max(range(len(layers)), key=lambda i: (round(worst(i), 3), -i))
+    return fit_condition(kind, layers[best], position, h[:, best], b[:, best], probe.vectors.directions.get(layers[best]))
 
 
 @dataclass(frozen=True)

@@ -89,8 +89,10 @@ def choose(target, probe: Probe, candidates: list[dict], spec: SelectSpec,
 
 
 def run_select(target: TextBackend, probe: Probe, pool_folder: str | Path, spec: SelectSpec, folder: str | Path, *,
-               judge=None, progress: Progress | None = None, should_stop: Callable[[], bool] = never) -> list[dict]:
-    """Select and verify; returns the selected records (verified ones with their verdicts)."""
+               judge: TextBackend | None = None, progress: Progress | None = None,
+               should_stop: Callable[[], bool] = never) -> list[dict]:
+    """Select and verify; returns the selected records (verified ones with their verdicts). `judge`
+    is the text backend asked whether each prompt is legitimate (None: every one needs review)."""
     model = require_activations(target, "select")
     check_probe_matches(probe, model)
     if spec.n < 1:
@@ -129,7 +131,7 @@ def run_select(target: TextBackend, probe: Probe, pool_folder: str | Path, spec:
         return [run.done[c["id"]] for c in chosen]
 
 
-def _verify(judge, c: dict, response: str) -> dict:
+def _verify(judge: TextBackend | None, c: dict, response: str) -> dict:
     verdict = detect_refusal(c["prompt"], response, c["lang"])
     out = {"response": response, "refusal": verdict.label, "refusal_reason": verdict.reason}
     if judge is None:

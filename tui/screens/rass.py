@@ -23,14 +23,6 @@ FIELDS = [("langs", "en,zh,es", 12), ("n-per-category", "6", 4), ("rounds", "2",
           ("children", "3", 4), ("n", "20", 4), ("band", "-1,4", 7)]
 
 
-class _VerifyJudge:
-    """What both sides expect of the judge: `_select_spec` reads `.backend`, and run_select's verify
-    calls `.choose` (a plain refusal Judge has only `.label`; see the report on `rass-lite rass`)."""
-
-    def __init__(self, backend):
-        self.backend, self.choose = backend, backend.choose
-
-
 class RassPane(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(classes="bar"):
@@ -99,7 +91,7 @@ class RassPane(Vertical):
                 if getattr(generator, "template", True) is None:
                     raise InputError(f"generator {generator.name!r} has no chat template; use an instruct model")
                 spec = replace(spec, rounds=args.rounds, generator=generator.name, generator_sha256=generator.identity)
-            judge = None if args.no_verify else _VerifyJudge(side_model(app, args.judge, target))
+            judge = None if args.no_verify else side_model(app, args.judge, target)
             folder = Path(out) if out else run_folder(app.runs_home, "rass", target.name, spec)
             job.ui(self.watch_folder, folder)
             result = run_rass(target, probe, folder, spec,
