@@ -67,8 +67,8 @@ def run_bench(backend: TextBackend, records: list[dict], folder: str | Path, spe
     `label(prompt, response, lang)` gives a RefusalLabel; `steering` is a context manager from
     `backend.steering(...)` or None; `mitigation` (with `probe`) decides per prompt whether to steer
     and records `steered` and `steer_why`; `on_record(result)` sees each finished record. Answers come
-    `spec.batch_size` at a time in fixed chunks of `records` (a mitigation answers a chunk's steered
-    and unsteered prompts as two batches); a chunk cut short by a kill is redone whole (keeping what
+    `spec.batch_size` at a time in fixed chunks of `records` (with a mitigation, unsteered answers
+    equal the unmitigated run's: see below); a chunk cut short by a kill is redone whole (keeping what
     was written), so a resumed run gives the answers an uninterrupted one gives."""
     from ..score import score_records
 
@@ -116,22 +116,24 @@ def run_bench(backend: TextBackend, records: list[dict], folder: str | Path, spe
             if on_record is not None:
                 on_record(result)
 
-        def answer(group: list[dict], context) -> bool:
+        def answer(group: list[dict], context, keep=lambda r: True) -> bool:
             with context:
                 texts = backend.generate_batch([r["prompt"] for r in group], max_tokens=spec.max_tokens,
-                                               batch_size=batch, on_answer=lambda i, t: write(group[i], t),
-                                               should_stop=should_stop)
+                                               batch_size=batch, should_stop=should_stop,
+                                               on_answer=lambda i, t: write(group[i], t) if keep(group[i]) else None)
             return None not in texts
 
         finished = True
         if mitigation is None:
             finished = answer(todo, steering or nullcontext())
         else:
+            # The whole chunk is answered unsteered first, as the unmitigated run answers it (an answer
+            # depends on its batch), so an unsteered prompt's answer equals the baseline's exactly; the
+            # steered ones are then answered again, together, under steering.
             for start in range(0, len(todo), batch):
                 chunk = todo[start:start + batch]
-                plain = [r for r in chunk if not decisions[r["id"]]["steered"]]
                 steered = [r for r in chunk if decisions[r["id"]]["steered"]]
-                finished = (not plain or answer(plain, nullcontext())) and \
+                finished = answer(chunk, nullcontext(), keep=lambda r: not decisions[r["id"]]["steered"]) and \
                     (not steered or answer(steered, mitigation.steering(backend, probe)))
                 if not finished:
                     break

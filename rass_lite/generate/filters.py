@@ -24,6 +24,7 @@ from importlib import resources
 from typing import Iterable
 
 from ..errors import InputError
+from ..overlap import jaccard  # the benchmark's overlap check uses the same measure
 from ..records import iter_jsonl
 
 DEFAULT_MAX_CHARS = 300
@@ -111,12 +112,6 @@ def trigrams(norm: str) -> frozenset:
     if len(norm) < 3:
         return frozenset({norm}) if norm else frozenset()
     return frozenset(norm[i : i + 3] for i in range(len(norm) - 2))
-
-
-def jaccard(a: frozenset, b: frozenset) -> float:
-    if not a and not b:
-        return 1.0
-    return len(a & b) / len(a | b)
 
 
 # --- single-candidate filters -------------------------------------------------------------------
