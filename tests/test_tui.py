@@ -3,7 +3,7 @@ load, answer and label in Triage, a bad probe folder, loading again during a qui
 
 import asyncio
 
-from textual.widgets import Button, Input
+from textual.widgets import Input
 
 from tui.app import RassApp
 from tui.modals import Confirm

@@ -24,7 +24,6 @@ from importlib import resources
 from typing import Iterable
 
 from ..errors import InputError
-from ..overlap import jaccard  # the benchmark's overlap check uses the same measure
 from ..records import iter_jsonl
 
 DEFAULT_MAX_CHARS = 300
