@@ -128,6 +128,22 @@ def read_results(folder: str | Path) -> dict[str, dict]:
     return done
 
 
+def _lock_folder(folder: Path):
+    """An exclusive lock on the run folder for this Recorder's life: a second process recording into
+    the same folder would interleave its lines with ours."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows: no lock, as before
+        return None
+    handle = open(folder / ".lock", "w")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise RunError(f"another process is recording into {folder}; wait for it to finish, or stop it") from None
+    return handle
+
+
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
@@ -144,6 +160,7 @@ class Recorder:
     def __init__(self, folder: str | Path, step: str, spec: Any, *, total: int | None = None):
         self.folder, self.step, self.config, self.total = Path(folder), step, spec_config(spec), total
         self._check_writable()
+        self._lock = _lock_folder(self.folder)
         run_file = self.folder / RUN
         self._previous: dict = {}
         if run_file.exists():
@@ -210,6 +227,9 @@ class Recorder:
         if self._out is not None:
             self._out.close()
             self._out = None
+        if self._lock is not None:
+            self._lock.close()  # releases the lock
+            self._lock = None
 
     def __enter__(self) -> "Recorder":
         return self

@@ -141,3 +141,11 @@ def test_started_at_is_kept_across_sessions(tmp_path):
         pass
     again = read_run(tmp_path)
     assert again.started_at == first.started_at and again.updated_at > first.started_at
+
+
+def test_a_second_recorder_on_the_same_folder_is_refused(tmp_path):
+    first = Recorder(tmp_path, "demo", Spec())
+    with pytest.raises(RunError, match="another process is recording"):
+        Recorder(tmp_path, "demo", Spec())
+    first.close()
+    Recorder(tmp_path, "demo", Spec()).close()  # free again once the first one closed
