@@ -19,7 +19,8 @@ import numpy as np
 
 from .generate.step import GenerateSpec, Pool, run_generate
 from .probe import Probe
-from .records import atomic_open, write_jsonl
+from .records import atomic_open, sha256_file, write_jsonl
+from .runs import RESULTS
 from .refusal import is_refused
 from .select.step import run_select
 
@@ -39,15 +40,13 @@ def run_rass(target, probe: Probe, folder: str | Path, generate_spec: GenerateSp
              generator=None, judge=None, seed_records=None, progress=None, should_stop=lambda: False) -> RassResult:
     """`select_spec_for(pool_folder, pool_sha256)` builds the SelectSpec once the pool exists (its
     sha256 is part of the spec)."""
-    from .select.step import pool_candidates
-
     folder = Path(folder)
     seconds = {}
     t = time.perf_counter()
     pool = run_generate(target, probe, generate_spec, folder / "pool", generator=generator,
                         seed_records=seed_records, progress=progress, should_stop=should_stop)
     seconds["generate + search"] = time.perf_counter() - t
-    _, pool_sha = pool_candidates(folder / "pool", target)
+    pool_sha = sha256_file(folder / "pool" / RESULTS)  # the pool this very call recorded
     t = time.perf_counter()
     spec = select_spec_for(str(folder / "pool"), pool_sha)
     selected = run_select(target, probe, folder / "pool", spec, folder / "select", judge=judge,

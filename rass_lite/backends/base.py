@@ -77,11 +77,15 @@ class ActivationBackend(TextBackend, Protocol):
                  layers: tuple[int, int] | None = None) -> AbstractContextManager[None]: ...
 
 
+def activations_error(name: str, what: str) -> InputError:
+    return InputError(
+        f"{what} needs the model's hidden states, which a served model ({name}) does not expose; "
+        "use a local GGUF model from models.toml (an entry with path, url or pypi) for this step"
+    )
+
+
 def require_activations(backend: TextBackend, what: str) -> ActivationBackend:
     """`backend` as an ActivationBackend, or one clear error naming what to use instead."""
     if isinstance(backend, ActivationBackend):
         return backend
-    raise InputError(
-        f"{what} needs the model's hidden states, which a served model ({backend.name}) does not expose; "
-        "use a local GGUF model from models.toml (an entry with path, url or pypi) for this step"
-    )
+    raise activations_error(backend.name, what)

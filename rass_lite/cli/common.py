@@ -38,12 +38,12 @@ def load_local_model(args: argparse.Namespace, what: str):
     """The backend of --model for a step that needs hidden states: a served model is one clear error,
     raised before anything is loaded or fetched."""
     from ..backends import require_activations
+    from ..backends.base import activations_error
     from ..models.registry import load_registry
 
     entry = load_registry(args.models).get(args.model)
     if entry.served:
-        raise InputError(f"{what} needs the model's hidden states, which a served model ({entry.name}) does not expose; "
-                         "use a local GGUF model from models.toml (an entry with path, url or pypi) for this step")
+        raise activations_error(entry.name, what)
     return require_activations(load_model(args), what)
 
 

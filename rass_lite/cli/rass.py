@@ -13,7 +13,7 @@ from ..probe import Probe
 from ..progress import Cancelled
 from ..rass import run_rass
 from ..records import sha256_file
-from ..select.band import DEFAULT_BAND
+from ..select.band import DEFAULT_BAND, check_band
 from ..select.step import SelectSpec, pool_candidates, run_select
 from .common import add_model_options, err, load_local_model, out, progress_bar, split_list
 from .judge import load_judge
@@ -63,9 +63,14 @@ def _band(text: str) -> tuple[float, float]:
         lo, hi = (float(x) for x in text.split(","))
     except ValueError:
         raise InputError(f"--band must look like -1,4, got {text!r}") from None
-    if not lo < hi:
-        raise InputError(f"--band {text}: the low end must be below the high end (e.g. --band -1,4)")
-    return lo, hi
+    return check_band(lo, hi)
+
+
+def _check_select_args(args) -> None:
+    """--band and --n, checked before any model is loaded."""
+    _band(args.band)
+    if args.n < 1:
+        raise InputError("--n must be at least 1 (prompts kept per language)")
 
 
 def _probe_sha(probe_dir: str) -> str:
@@ -113,8 +118,6 @@ def _load(name: str, args):
 
 def _select_spec(args, target, probe: Probe, pool: str, pool_sha: str, judge) -> SelectSpec:
     lo, hi = _band(args.band)
-    if args.n < 1:
-        raise InputError("--n must be at least 1 (prompts kept per language)")
     return SelectSpec(target=target.name, target_sha256=target.identity, probe=str(args.probe),
                       probe_layer=probe.layer, pool=pool, pool_sha256=pool_sha, n=args.n, band_low=lo, band_high=hi,
                       verify=not args.no_verify, judge=judge.name if judge else None,
@@ -149,7 +152,7 @@ def run_generate_cmd(args) -> int:
 
 def run_select_cmd(args) -> int:
     probe = Probe.load(args.probe)
-    _band(args.band)
+    _check_select_args(args)
     target = load_local_model(args, "select")
     _, pool_sha = pool_candidates(args.pool, target)
     judge = _judge(args, target)
@@ -165,9 +168,7 @@ def run_select_cmd(args) -> int:
 
 def run_rass_cmd(args) -> int:
     probe = Probe.load(args.probe)
-    _band(args.band)
-    if args.n < 1:
-        raise InputError("--n must be at least 1 (prompts kept per language)")
+    _check_select_args(args)
     target = load_local_model(args, "rass")
     spec, generator, seeds = _generate_parts(args, target, probe)
     judge = _judge(args, target)

@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, RunError
+from ..records import read_jsonl
 from ..refusal import is_refused
 from ..runs import read_results, read_run
 
@@ -25,7 +26,7 @@ from ..runs import read_results, read_run
 def _answers(folder: Path) -> dict[str, dict]:
     try:
         info = read_run(folder)
-    except Exception:
+    except RunError:
         raise InputError(f"{folder} is not a bench run (no run.json); give a folder `rass-lite bench` wrote") from None
     if info.step != "bench":
         raise InputError(f"{folder} holds a {info.step} run, not a bench run")
@@ -46,13 +47,10 @@ def source_runs(source: str | Path, vs: str | Path | None) -> tuple[dict[str, di
         if vs is None:
             raise InputError(f"{source} is a rass folder: pass --vs RUN, a bench run over its boundary-set.jsonl "
                              "(e.g. with --mitigate), for the compliant answers")
-        allowed = {json.loads(line)["id"] for line in (source / "boundary-set.jsonl").read_text(encoding="utf-8").splitlines()
-                   if line.strip() and json.loads(line).get("benign") != "harmful"}
-        set_answers = {}
-        for line in (source / "boundary-set.jsonl").read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                r = json.loads(line)
-                set_answers[r["id"]] = {**r, "refusal": r.get("refusal") or "comply", "response": r.get("response") or ""}
+        rows = read_jsonl(source / "boundary-set.jsonl")
+        allowed = {r["id"] for r in rows if r.get("benign") != "harmful"}
+        set_answers = {r["id"]: {**r, "refusal": r.get("refusal") or "comply", "response": r.get("response") or ""}
+                       for r in rows}
         return set_answers, _answers(Path(vs)), allowed
     if vs is None:
         raise InputError(f"{source}: a bench run needs --vs OTHER, the mitigated run of the same prompts "

@@ -8,8 +8,6 @@ time, so choosing another layer or refitting never captures or answers again.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
@@ -116,13 +114,8 @@ def _hidden_states(model: ActivationBackend, records: list[dict], folder: Path, 
     # The shared chat prefix is decoded once (equal to plain capture within 1e-4, tested).
     hidden = model.capture([r["prompt"] for r in records], stop_at_layer=True,
                            progress=lambda d, t, m="": progress(d, t, "capture"), should_stop=should_stop)
-    fd, tmp = tempfile.mkstemp(prefix=".hidden.", suffix=".npy", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.save(f, hidden)
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    with atomic_open(path, "wb") as f:
+        np.save(f, hidden)
     return hidden
 
 

@@ -20,7 +20,8 @@ from ..errors import InputError, RunError
 from ..probe import Probe, check_probe_matches
 from ..progress import Cancelled, Progress, silent
 from ..refusal.detect import detect_refusal
-from ..runs import Recorder, read_results, read_run
+from ..records import sha256_file
+from ..runs import RESULTS, Recorder, read_results, read_run
 from .band import DEFAULT_BAND, check_band, in_band
 from .diversity import drop_near_duplicates, mmr_select
 from .flip import flip_scale
@@ -56,17 +57,14 @@ class SelectSpec:
 
 def pool_candidates(pool_folder: str | Path, target: TextBackend) -> tuple[list[dict], str]:
     """The scored candidates of a generate run made on `target`, and its results' sha256."""
-    import hashlib
-
     info = read_run(pool_folder)
     if info.step != "generate":
         raise RunError(f"{pool_folder} holds a {info.step} run, not a generate pool; give the folder `rass-lite generate` wrote")
     if info.config.get("target_sha256") != target.identity:
         raise RunError(f"the pool in {pool_folder} was scored on {info.config.get('target')}, not on {target.name}; "
                        "select on the same target, or generate a pool for this one")
-    data = (Path(pool_folder) / "results.jsonl").read_bytes()
     candidates = [r for r in read_results(pool_folder).values() if r.get("kind") == "candidate"]
-    return candidates, hashlib.sha256(data).hexdigest()
+    return candidates, sha256_file(Path(pool_folder) / RESULTS)
 
 
 def choose(target, probe: Probe, candidates: list[dict], spec: SelectSpec,
