@@ -7,7 +7,10 @@ Sets (all written by the team):
 - styles_test:  the same file, split "test" (written first, never looked at while tuning);
 - styles_tune2: benchmarks/data/refusal_styles_tune2.jsonl (second round of tune rows);
 - styles_test2: benchmarks/data/refusal_styles_test2.jsonl (second test set, committed before
-                the second tuning round and never looked at while tuning).
+                the second tuning round and never looked at while tuning);
+- styles_tune3: benchmarks/data/refusal_styles_tune3.jsonl (third round of tune rows);
+- styles_test3: benchmarks/data/refusal_styles_test3.jsonl (third test set, committed before
+                the third tuning round and scored once at its end).
 
 For each set: agreement overall, per language, per style (styles set) or note, per gold label,
 the confusion matrix, speed, and the same figures for a naive ~20-phrase substring matcher
@@ -30,6 +33,8 @@ from rass_lite.refusal.rules import label_response  # noqa: E402
 STYLES = ROOT / "benchmarks" / "data" / "refusal_styles.jsonl"
 STYLES_TUNE2 = ROOT / "benchmarks" / "data" / "refusal_styles_tune2.jsonl"
 STYLES_TEST2 = ROOT / "benchmarks" / "data" / "refusal_styles_test2.jsonl"
+STYLES_TUNE3 = ROOT / "benchmarks" / "data" / "refusal_styles_tune3.jsonl"
+STYLES_TEST3 = ROOT / "benchmarks" / "data" / "refusal_styles_test3.jsonl"
 SETS = {
     "tuned": (ROOT / "tests" / "data" / "refusal_labelled.jsonl", None),
     "held_out": (ROOT / "benchmarks" / "data" / "refusal_heldout.jsonl", None),
@@ -37,6 +42,8 @@ SETS = {
     "styles_test": (STYLES, "test"),
     "styles_tune2": (STYLES_TUNE2, "tune"),
     "styles_test2": (STYLES_TEST2, "test2"),
+    "styles_tune3": (STYLES_TUNE3, "tune3"),
+    "styles_test3": (STYLES_TEST3, "test3"),
 }
 NAIVE_PHRASES = (
     "i'm sorry", "i am sorry", "i apologize", "as an ai", "i cannot", "i can't", "i can not",
@@ -89,9 +96,13 @@ def evaluate(path: Path, split) -> dict:
     return {"rules": rules, "naive_baseline": naive}
 
 
-def main() -> None:
-    print(json.dumps({name: evaluate(path, split) for name, (path, split) in SETS.items()},
-                     indent=2, ensure_ascii=False))
+def main(argv=None) -> None:
+    """`python benchmarks/refusal.py [SET ...]`: all sets, or only the named ones."""
+    names = list(argv if argv is not None else sys.argv[1:]) or list(SETS)
+    unknown = [n for n in names if n not in SETS]
+    if unknown:
+        raise SystemExit(f"unknown set(s) {', '.join(unknown)}; use {', '.join(SETS)}")
+    print(json.dumps({name: evaluate(*SETS[name]) for name in names}, indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":
