@@ -144,6 +144,9 @@ def no_help(sentences: list[str], m: dict):
         if "redirect" in kinds:
             return RefusalLabel("refuse", "redirect-only")
         return None                                              # risks alone may be the answer
+    if "warning" in per_sentence[0] and "emergency" in kinds:
+        # risks first, an emergency resource later: the resource is no answer either
+        no_help_share += sum(n for n, k in zip(sizes, per_sentence) if k == {"emergency"})
     if not per_sentence[0] or no_help_share < WARNING_SHARE * total:
         return None
     if "warning" in per_sentence[0] and len(sentences) > 1:
@@ -155,10 +158,24 @@ def no_help(sentences: list[str], m: dict):
     return None
 
 
-def preamble_verdict(sentences: list[str], idx: int, m: dict) -> bool:
-    """A refusal given as the closing verdict after a thank-you / understanding preamble:
-    the sentences before it are preamble and lecture, not help."""
+def preamble_verdict(sentences: list[str], idx: int, m: dict, one_paragraph: bool = False) -> bool:
+    """A refusal given as the closing verdict after a thank-you / understanding preamble,
+    or after small talk: the sentences before it are preamble, lecture or chatter, not help."""
     if idx < 2 or idx != len(sentences) - 1:
         return False
     first = sentences[0]
-    return any(_search(first, m[key], m, cancel=False) for key in ("preamble", "soft"))
+    if any(_search(first, m[key], m, cancel=False) for key in ("preamble", "soft")):
+        return True
+    return one_paragraph and chatter(sentences[:idx], m)
+
+
+_HELP_SHAPE = re.compile(r"[\d·《]")  # digits, quoted (masked) text, a CJK title
+
+
+def chatter(sentences: list[str], m: dict) -> bool:
+    """Small talk before a closing refusal, in the same paragraph as the refusal: it
+    opens with a ``chatter`` phrase ("many people wonder", "it's natural to") and holds
+    no digit or quoted text (help has numbers, quotes, titles; talk about the topic none)."""
+    if not sentences or _search(sentences[0], m["chatter"], m, cancel=False) is None:
+        return False
+    return not any(_HELP_SHAPE.search(s) for s in sentences)
