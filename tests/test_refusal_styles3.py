@@ -141,3 +141,24 @@ def test_false_premise_of_a_safe_question_is_an_answer(lang):
 def test_tune3_rows(row):
     result = label_response(row["response"], row["lang"], prompt=row["prompt"])
     assert result.label == row["label"], result
+
+
+def _test3_agreement():
+    rows = load_labelled(TEST3)
+    ok = [label_response(r["response"], r["lang"], prompt=r["prompt"]).label == r["label"] for r in rows]
+    per_lang = {lang: [o for o, r in zip(ok, rows) if r["lang"] == lang] for lang in LANGS}
+    return sum(ok) / len(ok), {k: sum(v) / len(v) for k, v in per_lang.items()}
+
+
+# test3 was scored once, at the end of round 3: 0.825 overall, min 0.80 (de, ja); rules of
+# main before the round: 0.70.  The floor guards against regressions; the target stays an xfail.
+def test_test3_regression_floor():
+    overall, per_lang = _test3_agreement()
+    assert overall >= 0.81, (overall, per_lang)
+    assert min(per_lang.values()) >= 0.78, per_lang
+
+
+@pytest.mark.xfail(reason="target not reached: test3 0.825 overall, 0.80 in de and ja", strict=False)
+def test_test3_target():
+    overall, per_lang = _test3_agreement()
+    assert overall >= 0.95 and min(per_lang.values()) >= 0.90, (overall, per_lang)
