@@ -88,7 +88,7 @@ def render_report(result: RassResult, target: str) -> str:
     lines = [f"# RASS report: {target}", "",
              f"Pool: {len(pool)} candidates ({len(scored)} with a behaviour score), {len(result.pool.dropped)} dropped "
              f"by filters; selected {len(result.selected)}, boundary set {len(result.boundary_set)}.", "",
-             "## Behaviour score (logit of first-token P(refuse)), pool", "", "```", *_histogram(scored), "```", "",
+             "## Behaviour score (logit of P(refuse): projection + first-token probability), pool", "", "```", *_histogram(scored), "```", "",
              "## Behaviour score, selection", "", "```", *_histogram(chosen), "```", "",
              "## Yield (verified benign and refused: refuse or partial)", "",
              "| lang | category | selected | benign | refused | yield |", "|---|---|---:|---:|---:|---:|"]

@@ -82,3 +82,67 @@ def test_zones():
 
 def test_projection_sign():
     assert project(np.array([[1.0, 0.0], [-2.0, 0.0]]), np.array([1.0, 0.0])).tolist() == [1.0, -2.0]
+
+
+def test_layer_choice_uses_every_language():
+    """English alone separates best on layer 2, German only on layer 4 (and weakly on 2): the worst
+    language's AUROC picks layer 4, where every language separates; the direction is the mean of the
+    languages' differences of means."""
+    from rass_lite.probe.directions import difference_of_means_by_language
+
+    rng = np.random.default_rng(3)
+    n, layers, d = 60, 6, 16
+    states, is_h, langs = [], [], []
+    for lang, shifts in (("en", {2: 6.0, 3: 2.0, 4: 2.0}), ("de", {2: 0.2, 3: 0.5, 4: 3.0})):
+        for harmful in (True, False):
+            x = rng.standard_normal((n, layers, d)).astype(np.float32)
+            if harmful:
+                for il, s in shifts.items():
+                    x[:, il, 0] += s
+            states.append(x)
+            is_h += [harmful] * n
+            langs += [lang] * n
+    hidden, is_h, langs = np.concatenate(states), np.array(is_h), np.array(langs)
+    train = np.tile(np.arange(n) < 40, 4)
+    directions = difference_of_means_by_language(hidden[train], is_h[train], langs[train])
+    assert directions[4, 0] == pytest.approx(np.mean([2.0, 3.0]), abs=0.5)
+    val = ~train
+    en_only = score_layers(directions, hidden[val & is_h & (langs == "en")], hidden[val & ~is_h & (langs == "en")])
+    assert choose_layer(en_only).layer == 2
+    both = score_layers(directions, hidden[val & is_h], hidden[val & ~is_h], langs[val & is_h], langs[val & ~is_h])
+    chosen = choose_layer(both)
+    assert chosen.layer == 4 and set(chosen.per_language) == {"en", "de"}
+    assert chosen.auroc == min(chosen.per_language.values())
+
+
+def test_behaviour_score_combines_projection_and_first_token():
+    """Refusals planted from both signals: the fit recovers positive weights for each, and the
+    combined score ranks refusals better than either alone."""
+    from rass_lite.probe.behaviour import fit_behaviour_score, logit
+
+    rng = np.random.default_rng(4)
+    proj = rng.normal(0, 2, 3000)
+    p_first = 1 / (1 + np.exp(-rng.normal(0, 2, 3000)))
+    refused = rng.uniform(size=3000) < 1 / (1 + np.exp(-(1.0 * proj + 1.0 * logit(p_first) - 0.5)))
+    b = fit_behaviour_score(proj, p_first, refused)
+    assert b.w_projection == pytest.approx(1.0, abs=0.2) and b.w_first_token == pytest.approx(1.0, abs=0.2)
+    combined = auroc(b.score(proj, p_first)[refused], b.score(proj, p_first)[~refused])
+    assert combined > auroc(proj[refused], proj[~refused]) + 0.03
+    assert combined > auroc(p_first[refused], p_first[~refused]) + 0.03
+    assert fit_behaviour_score(proj[:20], p_first[:20], np.arange(20) < 2) is None  # too few refusals
+
+
+def test_first_token_weights_follow_the_models_own_answers():
+    """A token that opened refusals weighs its smoothed refusal share; a marker opener the answers
+    never used keeps the prior; a token that opened only answers weighs nothing."""
+    from rass_lite.backends.fake import FakeBackend
+    from rass_lite.refusal.first_token import OPENER_PRIOR, PRIOR_WEIGHT, learn_weights, refusal_token_ids
+
+    fake = FakeBackend()
+    responses = ["Hmm, das mache ich nicht.", "Hmm, dabei helfe ich nicht.", "Hmm, ja: so geht es.", "Sure, here it is."]
+    w = dict(zip(*learn_weights(fake, responses, [True, True, False, False], ["de"]).as_dict().values()))
+    hmm, sure = fake.tokens_of("Hmm,")[0], fake.tokens_of("Sure,")[0]
+    assert w[hmm] == pytest.approx((2 + 0) / (3 + PRIOR_WEIGHT))  # "Hmm," is no marker opener: prior 0
+    assert sure not in w
+    unused = [t for t in refusal_token_ids(fake, "de") if t != hmm]
+    assert unused and all(w[t] == pytest.approx(OPENER_PRIOR) for t in unused)

@@ -48,6 +48,16 @@ def test_chosen_layer_separates_validation_sets(qwen_probe):
     assert "| layer |" in (folder / "report.md").read_text()
 
 
+def test_behaviour_score_predicts_the_models_own_refusals(qwen_probe):
+    """The behaviour score (projection + first-token P(refuse), fitted on the train split) ranks the
+    model's own refusals on the val split at least as well as the first-token probability alone,
+    and far better than the projection."""
+    probe, folder = qwen_probe
+    val = json.loads((folder / "probe.json").read_text())["behaviour_score"]["val"]["all"]
+    assert probe.behaviour is not None and probe.behaviour.w_first_token > 0
+    assert val["behaviour"] >= val["first_token"] - 0.01 and val["behaviour"] >= 0.9, val
+
+
 def test_overrefusals_score_between_the_class_medians(qwen_probe, benign_sensitive_behaviour):
     """Benign prompts the model refuses sit between the harmful and harmless medians, on the refusing
     side of the benign prompts it answers."""
@@ -105,13 +115,20 @@ def test_score_cli_and_its_guards(cli, qwen_probe, tmp_path):
     assert rows["h"]["score"] > rows["b"]["score"] > rows["s"]["score"]
     assert rows["h"]["p_refuse"] > rows["b"]["p_refuse"] > rows["s"]["p_refuse"] and rows["s"]["zone"] == "comply"
     assert all(0 <= r["p_refuse"] <= 1 for r in rows.values()) and "refuse" in out
+    assert all(r["score_from"] == "behaviour" and 0 <= r["p_first_token"] <= 1 for r in rows.values())
 
-    # Offline scoring from an .npz capture gives the same scores.
+    # The cheap screen (--fast) and offline scoring from an .npz capture give the projection's score,
+    # and the same projection as the full pass.
+    code, _, err = cli("score", "--fast", "--probe", folder, src, "--out", tmp_path / "s1.jsonl")
+    fast = {r["id"]: r for r in map(json.loads, (tmp_path / "s1.jsonl").read_text().splitlines())}
+    assert code == 0 and all(r["score_from"] == "projection" and r["p_first_token"] is None for r in fast.values())
+    assert all(abs(fast[i]["projection"] - rows[i]["projection"]) < 1e-3 for i in rows)
+    assert all(abs(fast[i]["score"] - float(probe.boundary.score(rows[i]["projection"]))) < 1e-3 for i in rows)
     code, _, err = cli("capture", "--layers", f"{probe.layer}-{probe.layer}", src, "--out", tmp_path / "c.npz")
     assert code == 0, err
     code, _, err = cli("score", "--probe", folder, tmp_path / "c.npz", "--out", tmp_path / "s2.jsonl")
     offline = {r["id"]: r for r in map(json.loads, (tmp_path / "s2.jsonl").read_text().splitlines())}
-    assert code == 0 and all(abs(offline[i]["score"] - rows[i]["score"]) < 1e-3 for i in rows)
+    assert code == 0 and all(abs(offline[i]["score"] - fast[i]["score"]) < 1e-3 for i in rows)
 
     # A probe from another model file is refused unless --force.
     other = tmp_path / "other"

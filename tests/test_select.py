@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from rass_lite.errors import InputError
-from rass_lite.select.band import check_band, in_band, logit
+from rass_lite.probe.behaviour import logit
+from rass_lite.select.band import check_band, in_band
 from rass_lite.select.diversity import drop_near_duplicates, mmr_select, quotas
 
 

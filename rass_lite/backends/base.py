@@ -63,10 +63,11 @@ class ActivationBackend(TextBackend, Protocol):
         """Logits [n_vocab] of the first answer token (one full forward, no generation)."""
 
     def first_token_probs(self, prompts: Sequence[str], token_ids: Sequence[Sequence[int]], *,
-                          layer: int | None = None, system: str | None = None, progress: Progress | None = None,
+                          layers: Sequence[int] | None = None, system: str | None = None, progress: Progress | None = None,
                           should_stop: Callable[[], bool] = never) -> tuple[list[np.ndarray], np.ndarray | None]:
         """Probabilities of `token_ids[i]` as prompt i's first answer token, many prompts sharing
-        their chat prefix; with `layer`, that layer's hidden states [n, n_embd] from the same pass."""
+        their chat prefix; with `layers`, those layers' hidden states [n, n_layers, n_embd] from the
+        same pass."""
 
     def tokens_of(self, text: str) -> list[int]:
         """Plain tokens of `text` (no BOS, special tokens not parsed)."""

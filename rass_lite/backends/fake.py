@@ -139,7 +139,7 @@ class FakeBackend:
         return logits
 
     def first_token_probs(self, prompts: Sequence[str], token_ids: Sequence[Sequence[int]], *,
-                          layer: int | None = None, system: str | None = None, progress: Progress | None = None,
+                          layers: Sequence[int] | None = None, system: str | None = None, progress: Progress | None = None,
                           should_stop: Callable[[], bool] = never) -> tuple[list[np.ndarray], np.ndarray | None]:
         out, states = [], []
         for i, prompt in enumerate(prompts):
@@ -149,9 +149,9 @@ class FakeBackend:
             p = np.exp(logits - logits.max())
             p /= p.sum()
             out.append(p[list(token_ids[i])])
-            if layer is not None:
-                states.append(self._hidden(prompt)[layer])
-        return out, (np.array(states, np.float32) if layer is not None else None)
+            if layers is not None:
+                states.append(self._hidden(prompt)[list(layers)])
+        return out, (np.array(states, np.float32) if layers is not None else None)
 
     @contextmanager
     def steering(self, directions: dict[int, np.ndarray], scale: float = 1.0,

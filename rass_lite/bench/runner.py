@@ -61,7 +61,8 @@ def run_bench(backend: TextBackend, records: list[dict], folder: str | Path, spe
               label: Callable[[str, str, str], "RefusalLabel"], probe: "Probe | None" = None, steering=None,
               mitigation: "Mitigation | None" = None, progress: Progress | None = None,
               should_stop: Callable[[], bool] = never,
-              on_record: Callable[[dict], None] | None = None) -> tuple[Path, str]:
+              on_record: Callable[[dict], None] | None = None,
+              baseline: dict[str, str] | None = None) -> tuple[Path, str]:
     """Answer, label and (with `probe`) score every record not yet in RUNDIR. Returns (folder, status).
 
     `label(prompt, response, lang)` gives a RefusalLabel; `steering` is a context manager from
@@ -69,7 +70,9 @@ def run_bench(backend: TextBackend, records: list[dict], folder: str | Path, spe
     and records `steered` and `steer_why`; `on_record(result)` sees each finished record. Answers come
     `spec.batch_size` at a time in fixed chunks of `records` (with a mitigation, unsteered answers
     equal the unmitigated run's: see below); a chunk cut short by a kill is redone whole (keeping what
-    was written), so a resumed run gives the answers an uninterrupted one gives."""
+    was written), so a resumed run gives the answers an uninterrupted one gives. `baseline` (id ->
+    answer of the unmitigated run with the same spec otherwise, e.g. a sweep's scale 0) lets a
+    mitigated run copy its unsteered answers instead of answering the chunk again: the same text."""
     from ..score import score_records
 
     progress = progress or silent
@@ -106,7 +109,7 @@ def run_bench(backend: TextBackend, records: list[dict], folder: str | Path, spe
             result = {**record, "response": response, "refusal": verdict.label, "refusal_reason": verdict.reason}
             if record["id"] in scores:
                 s = scores[record["id"]]
-                result.update(score=s["score"], p_refuse=s["p_refuse"], zone=s["zone"])
+                result.update({k: s[k] for k in ("score", "p_refuse", "projection", "p_first_token", "score_from", "zone")})
             if record["id"] in decisions:
                 d = decisions[record["id"]]
                 result.update(steered=d["steered"], steer_why=d["why"],
@@ -133,8 +136,14 @@ def run_bench(backend: TextBackend, records: list[dict], folder: str | Path, spe
             for start in range(0, len(todo), batch):
                 chunk = todo[start:start + batch]
                 steered = [r for r in chunk if decisions[r["id"]]["steered"]]
-                finished = answer(chunk, nullcontext(), keep=lambda r: not decisions[r["id"]]["steered"]) and \
-                    (not steered or answer(steered, mitigation.steering(backend, probe)))
+                plain = [r for r in chunk if not decisions[r["id"]]["steered"]]
+                if baseline is not None and all(r["id"] in baseline for r in plain):
+                    for r in plain:
+                        write(r, baseline[r["id"]])
+                    finished = not should_stop()
+                else:
+                    finished = answer(chunk, nullcontext(), keep=lambda r: not decisions[r["id"]]["steered"])
+                finished = finished and (not steered or answer(steered, mitigation.steering(backend, probe)))
                 if not finished:
                     break
         run.finish("success" if finished else "cancelled")

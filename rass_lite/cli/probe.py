@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from ..probe import load_probe_set, run_probe
+from ..probe.sets import PACKAGED_LANGS
 from ..progress import Cancelled
 from .common import add_model_options, err, load_local_model, out, parse_range, progress_bar
 
@@ -14,6 +15,9 @@ def register(sub) -> None:
     add_model_options(p)
     p.add_argument("--harmful", metavar="F.jsonl", help="harmful probe prompts (default: packaged set)")
     p.add_argument("--harmless", metavar="F.jsonl", help="harmless probe prompts (default: packaged set)")
+    p.add_argument("--langs", metavar="L,L",
+                   help="languages of the probe prompts; the layer is chosen by the worst one "
+                        "(default: all eight packaged ones, or every language of --harmful/--harmless)")
     p.add_argument("--layers", metavar="A-B", help="choose the layer only within A..B")
     p.add_argument("--layer", type=int, metavar="L", help="use layer L (overrides the choice)")
     p.add_argument("--no-behaviour", action="store_true", help="skip generation; boundary from class means")
@@ -23,8 +27,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    harmful = load_probe_set(args.harmful, "harmful")
-    harmless = load_probe_set(args.harmless, "harmless")
+    langs = [code.strip() for code in args.langs.split(",") if code.strip()] if args.langs else None
+    harmful = load_probe_set(args.harmful, "harmful", langs or (None if args.harmful else PACKAGED_LANGS))
+    harmless = load_probe_set(args.harmless, "harmless", langs or (None if args.harmless else PACKAGED_LANGS))
     span = parse_range(args.layers)
     model = load_local_model(args, "probe")
     try:
@@ -36,16 +41,23 @@ def run(args) -> int:
         return 130
     folder = args.out
     chosen, boundary = result.chosen, result.boundary
-    table = Table("layer", "val AUROC", "Cohen's d", "behaviour AUROC", box=None)
+    many = chosen.per_language is not None
+    langs = list(chosen.per_language) if many else []
+    table = Table("layer", "worst AUROC" if many else "val AUROC", *langs, "Cohen's d", "behaviour AUROC", box=None)
     for s in result.scores:
         if s.eligible or s.layer == chosen.layer:
             mark = " ←" if s.layer == chosen.layer else ""
             b = "" if s.behaviour_auroc is None else f"{s.behaviour_auroc:.3f}"
-            table.add_row(f"{s.layer}{mark}", f"{s.auroc:.3f}", f"{s.cohens_d:.2f}", b)
+            per = [f"{s.per_language[lang]:.3f}" for lang in langs] if many else []
+            table.add_row(f"{s.layer}{mark}", f"{s.auroc:.3f}", *per, f"{s.cohens_d:.2f}", b)
     out.print(table)
     if boundary.method == "midpoint":
         why = "--no-behaviour" if args.no_behaviour else "too few refusals or compliances to fit P(refuse)"
         err.print(f"boundary: midpoint between class means ({why})")
-    out.print(f"layer {chosen.layer}  AUROC {chosen.auroc:.3f}  boundary {boundary.method} "
+    if result.behaviour_val:
+        for within, v in result.behaviour_val.items():
+            cells = "  ".join(f"{k} {v[k]:.3f}" for k in ("projection", "first_token", "behaviour") if v[k] is not None)
+            out.print(f"own refusals, val split, {within} ({v['refused']}/{v['n']} refused): AUROC {cells}")
+    out.print(f"layer {chosen.layer}  AUROC {chosen.auroc:.3f}{' (worst language)' if many else ''}  boundary {boundary.method} "
               f"threshold {boundary.threshold:.3f}  -> {folder}")
     return 0

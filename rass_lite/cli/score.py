@@ -18,6 +18,8 @@ def register(sub) -> None:
     p.add_argument("input", help=".txt, .jsonl (field prompt), - for stdin, or an .npz from `capture`")
     p.add_argument("--probe", required=True, metavar="DIR", help="a folder written by `rass-lite probe`")
     p.add_argument("--band", type=float, default=1.0, help="|score| <= band is the boundary zone (default 1)")
+    p.add_argument("--fast", action="store_true",
+                   help="projection only: a pass that stops at the probe layer (the cheap screen), no first-token P(refuse)")
     p.add_argument("--force", action="store_true", help="use a probe made for another model file")
     p.add_argument("--out", required=True, metavar="FILE.jsonl")
     p.set_defaults(run=run)
@@ -32,7 +34,7 @@ def run(args) -> int:
         model = load_local_model(args, "score")
         check_probe_matches(probe, model, args.force)
         with progress_bar("score") as progress:
-            scored = score_records(model, probe, records, band=args.band, progress=progress)
+            scored = score_records(model, probe, records, band=args.band, fast=args.fast, progress=progress)
     write_jsonl(args.out, scored)
     print_zone_table(scored)
     return 0

@@ -27,9 +27,8 @@ from ..errors import InputError
 from ..probe import Probe, check_probe_matches
 from ..probe.directions import project
 from ..progress import Cancelled, Progress, silent
-from ..refusal.first_token import p_refuse_first_tokens
+from ..score import first_token_signal
 from ..runs import Recorder
-from ..select.band import logit
 from .bandit import OperatorBandit, child_reward
 from .filters import apply_filters, normalise
 from .parse import OPERATORS, operator_instruction, parse_prompts
@@ -50,8 +49,8 @@ class GenerateSpec:
     probe_layer: int
     langs: tuple[str, ...]
     categories: tuple[str, ...] | None = None
-    n_per_category: int = 6  # template seeds per category and language
-    rounds: int = 2
+    n_per_category: int = 20  # template seeds per category and language (README, method: pool size)
+    rounds: int = 1
     parents: int = 6  # per language and round
     children: int = 3  # prompts asked of each rewrite
     screen: float = SCREEN
@@ -182,17 +181,20 @@ class _Search:
         n_screen = max(1, int(np.ceil(self.spec.screen * len(candidates))))
         screened = set(int(i) for i in order[:n_screen])
         idx = sorted(screened)
-        p, _ = p_refuse_first_tokens(self.model, [prompts[i] for i in idx], [candidates[i]["lang"] for i in idx],
-                                     should_stop=self.should_stop)
+        p, _ = first_token_signal(self.model, self.probe, [prompts[i] for i in idx],
+                                  [candidates[i]["lang"] for i in idx], should_stop=self.should_stop)
         p_of = dict(zip(idx, p))
         out = []
         for i, c in enumerate(candidates):
             pr = p_of.get(i)
+            # The behaviour score (projection + first-token P(refuse)) for the screened ones.
+            score = None if pr is None else float(self.probe.score(proj[i], pr))
             out.append({**c, "kind": "candidate", "projection": round(float(proj[i]), 4),
                         "projection_score": round(float(self.probe.boundary.score(proj[i])), 4),
                         "screened": i in screened,
-                        "p_refuse": None if pr is None else round(float(pr), 4),
-                        "score": None if pr is None else round(float(logit(pr)), 4)})
+                        "p_first_token": None if pr is None else round(float(pr), 4),
+                        "p_refuse": None if score is None else round(1 / (1 + np.exp(-score)), 4),
+                        "score": None if score is None else round(score, 4)})
         self.progress(len(self.pool.candidates) + len(out), 0, "scored")
         return out
 

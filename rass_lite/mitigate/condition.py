@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..probe.directions import ridge_fisher
+
 RIDGE = 1.0  # shrinkage in units of the mean variance; strong, since there are fewer items than dims
 
 
@@ -39,16 +41,6 @@ def mean_direction(harmful: np.ndarray, benign: np.ndarray) -> np.ndarray:
     return w / (np.linalg.norm(w) or 1.0)
 
 
-def ridge_fisher(harmful: np.ndarray, benign: np.ndarray, ridge: float = RIDGE) -> np.ndarray:
-    h, b = harmful.astype(np.float64), benign.astype(np.float64)
-    centred = np.concatenate([h - h.mean(0), b - b.mean(0)])
-    cov = centred.T @ centred / max(1, len(centred) - 2)
-    d = cov.shape[0]
-    cov += ridge * np.trace(cov) / d * np.eye(d)
-    w = np.linalg.solve(cov, h.mean(0) - b.mean(0))
-    return w / (np.linalg.norm(w) or 1.0)
-
-
 def balanced_threshold(harmful_scores: np.ndarray, benign_scores: np.ndarray) -> float:
     """The cut that maximises balanced accuracy on train scores (midpoint between neighbours)."""
     scores = np.sort(np.unique(np.concatenate([harmful_scores, benign_scores])))
@@ -69,7 +61,7 @@ def fit_condition(kind: str, layer: int, position: str, harmful: np.ndarray, ben
     elif kind == "harm_mean":
         w = mean_direction(harmful, benign)
     elif kind == "harm_ridge":
-        w = ridge_fisher(harmful, benign)
+        w = ridge_fisher(harmful, benign, RIDGE)
     else:
         raise ValueError(kind)
     w = np.asarray(w, np.float32)

@@ -2,7 +2,9 @@
 
     DIR/probe.json       model + sha256, chosen layer, per-layer metrics, boundary, hashes, versions
     DIR/directions.gguf  raw difference-of-means of every block N >= 1 as direction.N (llama.cpp format)
-    DIR/hidden.npy       captured states of the probe prompts [n, n_layers, n_embd] (reused by re-runs)
+    DIR/axis.npy         the score axis of the chosen layer (unit ridge discriminant; projections are on it)
+    DIR/hidden.npy       captured states of the probe prompts [n, n_layers, n_embd], float16 (reused by re-runs)
+    DIR/first_token.npz  first-token refusal probability of each probe prompt (and the token weights)
     DIR/results.jsonl    the model's answers to the probe prompts and their refusal labels
     DIR/run.json         the recorded run (spec, status)
     DIR/report.md        per-layer table, a text chart of separation by layer, refusal counts
@@ -18,10 +20,12 @@ import numpy as np
 
 from ..errors import InputError, ProbeError
 from ..vectors import ControlVector
+from ..refusal.first_token import FirstTokenWeights
+from .behaviour import BehaviourScore
 from .boundary import Boundary
 from .directions import unit
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: behaviour score, per-language layer scores, first_token.npy
 
 
 @dataclass
@@ -31,10 +35,12 @@ class Probe:
     model: str
     model_sha256: str
     layer: int
-    direction: np.ndarray  # unit vector of the chosen layer [n_embd]
+    direction: np.ndarray  # the unit score axis of the chosen layer [n_embd] (projections are on it)
     boundary: Boundary
     vectors: ControlVector  # raw difference-of-means directions of every block (steering, export)
     meta: dict  # probe.json as written
+    behaviour: BehaviourScore | None = None  # None: a probe without behaviour (or format 2)
+    first_token_weights: FirstTokenWeights | None = None  # the token weights its P_first is read with
 
     @classmethod
     def load(cls, folder: str | Path) -> "Probe":
@@ -45,6 +51,8 @@ class Probe:
             b = meta["boundary"]
             boundary = Boundary(float(b["slope"]), float(b["intercept"]), b["method"])
             model, sha = meta["model"], meta["model_sha256"]
+            behaviour = BehaviourScore.from_dict(meta["behaviour_score"]) if meta.get("behaviour_score") else None
+            weights = FirstTokenWeights.from_dict(meta["first_token_weights"]) if meta.get("first_token_weights") else None
         except FileNotFoundError:
             raise ProbeError(f"{folder} has no probe.json; run `rass-lite probe --out {folder}` first") from None
         except (ValueError, KeyError, TypeError) as exc:
@@ -55,7 +63,20 @@ class Probe:
             raise ProbeError(f"{folder}: directions.gguf is missing or corrupt ({exc}); run `rass-lite probe` again") from None
         if layer not in raw.directions:
             raise ProbeError(f"{folder}: directions.gguf has no direction.{layer} for the chosen layer; run `rass-lite probe` again")
-        return cls(model, sha, layer, unit(raw.directions[layer][None])[0], boundary, raw, meta)
+        axis = unit(raw.directions[layer][None])[0]  # format 2: the raw direction was the score axis
+        if (meta.get("axis") or {}).get("file"):
+            try:
+                axis = np.load(folder / meta["axis"]["file"], allow_pickle=False).astype(np.float32)
+            except (OSError, ValueError):
+                raise ProbeError(f"{folder}: {meta['axis']['file']} is missing or corrupt; run `rass-lite probe` again") from None
+        return cls(model, sha, layer, axis, boundary, raw, meta, behaviour, weights)
+
+    def score(self, projection, p_first=None) -> np.ndarray:
+        """The behaviour score (logit of P(refuse), 0 on the boundary) from the projection and the
+        first-token refusal probability; from the projection alone when either is missing."""
+        if self.behaviour is None or p_first is None:
+            return np.asarray(self.boundary.score(projection), np.float64)
+        return self.behaviour.score(projection, p_first)
 
     @property
     def steering_blocks(self) -> tuple[int, int]:

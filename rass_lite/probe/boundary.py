@@ -46,23 +46,33 @@ def zone(score: float, band: float = 1.0) -> str:
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 100) -> tuple[float, float]:
-    """Newton's method for P(y=1|x) = sigmoid(a*x + b) on standardised x, with a small ridge so
-    perfectly separated data still gives a finite slope (l2 = 1 is mild next to a few hundred points)."""
+    """P(y=1|x) = sigmoid(a*x + b) for one feature (`fit_logistic_many` with one column)."""
+    w, b = fit_logistic_many(np.asarray(x, np.float64)[:, None], y, l2, iters)
+    return float(w[0]), b
+
+
+def fit_logistic_many(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 100) -> tuple[np.ndarray, float]:
+    """Newton's method for P(y=1|x) = sigmoid(x @ w + b) on standardised columns, with a small ridge
+    so perfectly separated data still gives finite weights (l2 = 1 is mild next to a few hundred
+    points). Returns (w in the original units, b)."""
     x = np.asarray(x, np.float64)
     y = np.asarray(y, np.float64)
-    mu, sd = x.mean(), x.std() or 1.0
-    z = np.stack([(x - mu) / sd, np.ones_like(x)], axis=1)
-    w = np.zeros(2)
+    mu, sd = x.mean(axis=0), x.std(axis=0)
+    sd = np.where(sd == 0, 1.0, sd)
+    z = np.hstack([(x - mu) / sd, np.ones((len(x), 1))])
+    k = x.shape[1]
+    ridge = l2 * np.diag([1.0] * k + [0.0])
+    w = np.zeros(k + 1)
     for _ in range(iters):
         p = 1.0 / (1.0 + np.exp(-(z @ w)))
-        grad = z.T @ (p - y) + l2 * np.array([w[0], 0.0])
-        hess = (z.T * (p * (1 - p))) @ z + l2 * np.diag([1.0, 0.0]) + 1e-9 * np.eye(2)
+        grad = z.T @ (p - y) + ridge @ w
+        hess = (z.T * (p * (1 - p))) @ z + ridge + 1e-9 * np.eye(k + 1)
         step = np.linalg.solve(hess, grad)
         w -= step
         if np.max(np.abs(step)) < 1e-10:
             break
-    slope = w[0] / sd
-    return float(slope), float(w[1] - slope * mu)
+    weights = w[:k] / sd
+    return weights, float(w[k] - weights @ mu)
 
 
 def fit_boundary(projections: np.ndarray, refused: np.ndarray | None,

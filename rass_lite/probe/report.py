@@ -18,11 +18,24 @@ def render_report(meta: dict) -> str:
         c = meta["refusal_counts"]
         lines += [f"Refusals (greedy, first {meta['behaviour_max_tokens']} tokens): harmful {c['harmful_refused']}/{c['harmful_total']}, "
                   f"harmless {c['harmless_refused']}/{c['harmless_total']}", ""]
-    lines += ["| layer | val AUROC | Cohen's d | behaviour AUROC | norm | eligible |", "|---:|---:|---:|---:|---:|:---:|"]
+    bs = meta.get("behaviour_score")
+    if bs and bs.get("val"):
+        lines += ["The model's own refusals on the val split, AUROC of each signal (behaviour = projection + "
+                  "first-token P(refuse), fitted on the train split):", "",
+                  "| prompts | refused | projection | first token | behaviour |", "|---|---:|---:|---:|---:|"]
+        for within, v in bs["val"].items():
+            cells = " | ".join("" if v[k] is None else f"{v[k]:.3f}" for k in ("projection", "first_token", "behaviour"))
+            lines.append(f"| {within} | {v['refused']}/{v['n']} | {cells} |")
+        lines.append("")
+    langs = list(rows[0].get("per_language") or {})
+    head = "worst AUROC" if langs else "val AUROC"
+    lines += [f"| layer | {head} | " + "".join(f"{lang} | " for lang in langs) + "Cohen's d | behaviour AUROC | norm | eligible |",
+              "|---:|---:|" + "---:|" * len(langs) + "---:|---:|---:|:---:|"]
     for r in rows:
         b = "" if r["behaviour_auroc"] is None else f"{r['behaviour_auroc']:.3f}"
         mark = " ←" if r["layer"] == meta["layer"] else ""
-        lines.append(f"| {r['layer']}{mark} | {r['auroc']:.3f} | {r['cohens_d']:.2f} | {b} | {r['norm']:.2f} | {'yes' if r['eligible'] else 'no'} |")
+        per = "".join(f"{r['per_language'][lang]:.3f} | " for lang in langs)
+        lines.append(f"| {r['layer']}{mark} | {r['auroc']:.3f} | {per}{r['cohens_d']:.2f} | {b} | {r['norm']:.2f} | {'yes' if r['eligible'] else 'no'} |")
     lines += ["", "Separation by layer (Cohen's d):", "", "```"]
     top = max(abs(r["cohens_d"]) for r in rows if np.isfinite(r["cohens_d"])) or 1.0
     for r in rows:

@@ -1,5 +1,6 @@
 """Probe sets: labelled harmful and harmless prompts that the refusal direction is learned from,
-each line with an optional `split` (train | val)."""
+each line with a language code and an optional `split` (train | val). The packaged sets hold the
+same 160 + 160 requests in eight languages (same ids and splits), one file per language."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import hashlib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Sequence
 
 from ..errors import InputError
 from ..records import iter_jsonl, read_text, require_prompt
 
-MIN_PER_CLASS = 10
+MIN_PER_CLASS = 10  # per language and split: fewer cannot validate a layer in that language
+PACKAGED_LANGS = ("en", "zh", "es", "fr", "de", "ja", "ru", "ar")
 
 
 @dataclass
@@ -23,23 +26,49 @@ class ProbeSet:
     def split(self, name: str) -> list[dict]:
         return [r for r in self.records if r.get("split", "train") == name]
 
+    @property
+    def langs(self) -> list[str]:
+        return sorted({r["lang"] for r in self.records})
 
-def load_probe_set(path: str | Path | None, kind: str) -> ProbeSet:
-    """A probe set from a JSONL file, or the packaged one (`kind` = harmful | harmless)."""
+
+def _packaged(kind: str, lang: str) -> tuple[str, str]:
+    if lang not in PACKAGED_LANGS:
+        raise InputError(f"the packaged probe sets have no language {lang!r}; choose from {', '.join(PACKAGED_LANGS)} "
+                         f"or give your own with --{kind}")
+    name = f"{kind}.jsonl" if lang == "en" else f"{kind}.{lang}.jsonl"
+    return resources.files("rass_lite").joinpath(f"data/probe/{name}").read_text(encoding="utf-8"), f"packaged:{name}"
+
+
+def load_probe_set(path: str | Path | None, kind: str, langs: Sequence[str] | None = None) -> ProbeSet:
+    """A probe set from a JSONL file, or the packaged one (`kind` = harmful | harmless), in `langs`
+    (default: English for the packaged set, every language of a file)."""
     if path is None:
-        text = resources.files("rass_lite").joinpath(f"data/probe/{kind}.jsonl").read_text(encoding="utf-8")
-        source = f"packaged:{kind}.jsonl"
+        parts = [_packaged(kind, lang) for lang in (langs or ("en",))]
     else:
-        text, source = read_text(Path(path)), str(path)
+        parts = [(read_text(Path(path)), str(path))]
     records = []
-    for i, r in iter_jsonl(text, source):
-        require_prompt(r, source, i)
-        r.setdefault("id", f"{kind}-{i}")
-        r.setdefault("lang", "en")
-        records.append(r)
-    for name in ("train", "val"):
-        n = sum(1 for r in records if r.get("split", "train") == name)
-        if n < MIN_PER_CLASS:
-            raise InputError(f"{source}: {n} {kind} prompts in split {name!r}; need at least {MIN_PER_CLASS} "
-                             "(mark about a third of the lines with \"split\": \"val\")")
-    return ProbeSet(records, hashlib.sha256(text.encode()).hexdigest(), source)
+    for text, source in parts:
+        for i, r in iter_jsonl(text, source):
+            require_prompt(r, source, i)
+            r.setdefault("id", f"{kind}-{i}")
+            r.setdefault("lang", "en")
+            r.setdefault("item", r["id"])
+            records.append(r)
+    source = ", ".join(s for _, s in parts)
+    if langs is not None:
+        have = {r["lang"] for r in records}
+        missing = [lang for lang in langs if lang not in have]
+        if missing:
+            raise InputError(f"{source}: no {kind} prompts in {', '.join(missing)} (it has {', '.join(sorted(have))}); "
+                             "add them with their \"lang\" code, or leave those languages out of --langs")
+        records = [r for r in records if r["lang"] in set(langs)]
+    for lang in sorted({r["lang"] for r in records}):
+        for name in ("train", "val"):
+            n = sum(1 for r in records if r["lang"] == lang and r.get("split", "train") == name)
+            if n < MIN_PER_CLASS:
+                raise InputError(f"{source}: {n} {kind} prompts in language {lang!r}, split {name!r}; need at least "
+                                 f"{MIN_PER_CLASS} to fit and validate in that language "
+                                 "(mark about a third of each language's lines with \"split\": \"val\")")
+    digest = hashlib.sha256("\n".join(t for t, _ in parts).encode()).hexdigest() if len(parts) > 1 \
+        else hashlib.sha256(parts[0][0].encode()).hexdigest()
+    return ProbeSet(records, digest, source)

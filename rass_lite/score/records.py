@@ -1,37 +1,66 @@
-"""Boundary scores for prompt records on the target model: the fast path decodes only up to the
-probe layer and reuses the KV cache of the chat prefix all prompts share."""
+"""Boundary scores for prompt records on the target model.
+
+Field contract: `projection` is the position along the refusal direction (what separates harmful
+from harmless); `score` is the behaviour score, the logit of P(refuse) from the projection and the
+first-token refusal probability of the same full pass (0 on the boundary, > 0 on the refusing
+side), `p_refuse` its probability and `zone` follows it. With `fast` (or a probe without a
+behaviour score) only the cheap screen runs: a pass that stops at the probe layer, and the score
+is the projection's boundary logit; `score_from` says which.
+"""
 
 from __future__ import annotations
 
 from typing import Callable
+
+import numpy as np
 
 from ..backends.base import ActivationBackend, never
 from ..errors import ProbeError
 from ..probe import Probe, zone
 from ..probe.directions import project
 from ..progress import Progress
+from ..refusal.first_token import p_refuse_first_tokens, p_refuse_weighted
 from .capture_file import load_capture
 
 
 def score_records(backend: ActivationBackend, probe: Probe, records: list[dict], *, band: float = 1.0,
-                  progress: Progress | None = None, should_stop: Callable[[], bool] = never) -> list[dict]:
-    """Each input record with score, p_refuse, projection, layer and zone added."""
-    hidden = backend.capture([r["prompt"] for r in records], [probe.layer], stop_at_layer=True,
-                             progress=progress, should_stop=should_stop)
-    return with_scores(records, probe, project(hidden[:, 0], probe.direction), band)
+                  fast: bool = False, progress: Progress | None = None,
+                  should_stop: Callable[[], bool] = never) -> list[dict]:
+    """Each input record with score, p_refuse, projection, p_first_token, layer and zone added."""
+    prompts = [r["prompt"] for r in records]
+    if fast or probe.behaviour is None:
+        hidden = backend.capture(prompts, [probe.layer], stop_at_layer=True, progress=progress, should_stop=should_stop)
+        return with_scores(records, probe, project(hidden[:, 0], probe.direction), band)
+    p_first, hidden = first_token_signal(backend, probe, prompts, [r.get("lang", "en") for r in records],
+                                         layers=[probe.layer], progress=progress, should_stop=should_stop)
+    return with_scores(records, probe, project(hidden[:, 0], probe.direction), band, p_first)
 
 
-def with_scores(records: list[dict], probe: Probe, proj, band: float) -> list[dict]:
-    scores, p = probe.boundary.score(proj), probe.boundary.p_refuse(proj)
+def first_token_signal(backend: ActivationBackend, probe: Probe, prompts: list[str], langs: list[str], *,
+                       layers=None, progress: Progress | None = None, should_stop: Callable[[], bool] = never):
+    """(P_first [n], states or None) read as the probe's behaviour score was fitted: under its learned
+    token weights, else the marker openers of each prompt's language. One full pass per prompt, the
+    shared chat prefix decoded once (equal to the plain path within 1e-4, tested)."""
+    if probe.first_token_weights is not None:
+        return p_refuse_weighted(backend, prompts, probe.first_token_weights, layers=layers, progress=progress,
+                                 should_stop=should_stop)
+    return p_refuse_first_tokens(backend, prompts, langs, layers=layers, progress=progress, should_stop=should_stop)
+
+
+def with_scores(records: list[dict], probe: Probe, proj, band: float, p_first=None) -> list[dict]:
+    scores = np.atleast_1d(probe.score(proj, p_first))
+    firsts = [None] * len(records) if p_first is None else [round(float(p), 4) for p in p_first]
+    source = "projection" if p_first is None or probe.behaviour is None else "behaviour"
     return [
-        {**r, "score": round(float(s), 4), "p_refuse": round(float(q), 4), "projection": round(float(x), 4),
+        {**r, "score": round(float(s), 4), "p_refuse": round(float(1 / (1 + np.exp(-s))), 4),
+         "projection": round(float(x), 4), "p_first_token": f, "score_from": source,
          "layer": probe.layer, "zone": zone(float(s), band)}
-        for r, s, q, x in zip(records, scores, p, proj)
+        for r, s, x, f in zip(records, scores, proj, firsts)
     ]
 
 
 def score_capture_file(probe: Probe, path: str, *, band: float = 1.0, force: bool = False) -> list[dict]:
-    """Scores from an .npz written by `rass-lite capture` (no model needed)."""
+    """Scores from an .npz written by `rass-lite capture` (no model needed, so the projection's)."""
     cap = load_capture(path)
     if cap.meta.get("model_sha256") != probe.model_sha256 and not force:
         raise ProbeError(f"{path} was captured from another model than the probe's {probe.model}; pass --force to score anyway")

@@ -78,6 +78,9 @@ def choose(target, probe: Probe, candidates: list[dict], spec: SelectSpec,
         group = sorted((c for c in kept if c["lang"] == lang), key=lambda c: c["id"])
         states = target.capture([c["prompt"] for c in group], [probe.layer], stop_at_layer=True,
                                 should_stop=should_stop)[:, 0]
+        # Centred on the language's mean: raw states share one large component (every cosine > 0.9),
+        # which hid rewordings from the duplicate check and flattened MMR's distance term.
+        states = states - states.mean(axis=0, keepdims=True)
         # Most wanted: just on the refusing side (score 1: P(refuse) 0.73), where a nudge flips it.
         relevance = -np.abs(np.array([c["score"] for c in group]) - 1.0)
         unique = drop_near_duplicates([c["prompt"] for c in group], states, relevance)
@@ -117,7 +120,7 @@ def run_select(target: TextBackend, probe: Probe, pool_folder: str | Path, spec:
                         continue
                     if should_stop():
                         raise Cancelled("select")
-                    record = {**c, "flip_scale": flip_scale(model, probe, c["prompt"], c["lang"], p0=c["p_refuse"])}
+                    record = {**c, "flip_scale": flip_scale(model, probe, c["prompt"], c["lang"])}
                     if spec.verify:
                         record.update(_verify(judge, c, answer))
                     run.append(record)
