@@ -188,3 +188,16 @@ def test_unsteered_answers_equal_the_unmitigated_run_on_the_real_model(smol, tmp
     plain, half = read_results(tmp_path / "plain"), read_results(tmp_path / "half")
     assert all(plain[r["id"]]["response"] == half[r["id"]]["response"] for r in records[1::2])
     assert any(plain[r["id"]]["response"] != half[r["id"]]["response"] for r in records[0::2])
+    # Given the baseline's answers, the run copies the unsteered ones and answers only the steered:
+    # the same records as answering the chunk again.
+    reuse = {i: r["response"] for i, r in plain.items()}
+    calls = []
+    original = smol.generate_batch
+    smol.generate_batch = lambda prompts, **kw: calls.append(list(prompts)) or original(prompts, **kw)
+    try:
+        run_bench(smol, records, tmp_path / "reused", base, label=label, mitigation=m, baseline=reuse)
+    finally:
+        smol.generate_batch = original
+    reused = read_results(tmp_path / "reused")
+    assert all(reused[r["id"]]["response"] == half[r["id"]]["response"] for r in records)
+    assert calls == [[r["prompt"] for r in records[0::2]]]

@@ -26,8 +26,10 @@ def register(sub) -> None:
     gen.add_argument("--probe", required=True, metavar="DIR", help="the target's probe folder")
     gen.add_argument("--langs", default=DEFAULT_LANGS, help=f"languages (default {DEFAULT_LANGS})")
     gen.add_argument("--categories", help="comma-separated seed categories (default: all)")
-    gen.add_argument("--n-per-category", type=int, default=6, metavar="N", help="template seeds per category and language")
-    gen.add_argument("--rounds", type=int, default=2, metavar="N", help="search rounds (0: templates only)")
+    gen.add_argument("--n-per-category", type=int, default=GenerateSpec.n_per_category, metavar="N",
+                     help=f"template seeds per category and language (default {GenerateSpec.n_per_category})")
+    gen.add_argument("--rounds", type=int, default=GenerateSpec.rounds, metavar="N",
+                     help=f"search rounds (0: templates only; default {GenerateSpec.rounds})")
     gen.add_argument("--parents", type=int, default=6, metavar="N", help="candidates rewritten per language and round")
     gen.add_argument("--children", type=int, default=3, metavar="N", help="prompts asked of each rewrite")
     gen.add_argument("--screen", type=float, default=SCREEN, metavar="F",
@@ -38,7 +40,7 @@ def register(sub) -> None:
     sel = argparse.ArgumentParser(add_help=False)
     sel.add_argument("--n", type=int, default=20, metavar="N", help="prompts kept per language (default 20)")
     sel.add_argument("--band", default=f"{DEFAULT_BAND[0]:g},{DEFAULT_BAND[1]:g}", metavar="LO,HI",
-                     help="behaviour-score band to keep (default -1,4: the boundary and the near refusing side)")
+                     help="behaviour-score band to keep (default 0,4: refused, but not firmly)")
     sel.add_argument("--no-verify", action="store_true", help="skip answering and judging the selection")
     sel.add_argument("--judge", metavar="M", help="benignness judge (local or served; default: the target)")
 
