@@ -99,6 +99,12 @@ def test_sweep_writes_the_table_and_a_recommended_folder_that_loads(fake_setup, 
     assert not any(labels[r["id"]] == "harmful" for r in sft)
 
 
+def test_protect_sets_the_share_of_train_harmful_prompts_the_condition_catches(fake_setup):
+    model, probe, _, records, sets = fake_setup
+    loose, tight = (fit_condition_on(model, probe, records, sets, protect=p) for p in (0.5, 0.95))
+    assert loose.weights.tolist() == tight.weights.tolist() and loose.threshold > tight.threshold
+
+
 def test_condition_candidates_fit_and_threshold():
     rng = np.random.default_rng(0)
     axis = np.zeros(16)
@@ -114,6 +120,9 @@ def test_condition_candidates_fit_and_threshold():
 @pytest.mark.parametrize("argv, words", [
     (["mitigate", "sweep", "--scales", "", "--probe", "{probe}", "--out", "{tmp}/s"], "--scales is empty"),
     (["mitigate", "sweep", "--scales", "0,a", "--probe", "{probe}", "--out", "{tmp}/s"], "must be numbers"),
+    (["mitigate", "sweep", "--protect", "1.5", "--probe", "{probe}", "--out", "{tmp}/s"], "between 0 and 1"),
+    (["mitigate", "sweep", "--mode", "global", "--protect", "0.8", "--probe", "{probe}", "--out", "{tmp}/s"],
+     "conditional only"),
     (["export", "dpo", "{tmp}", "--out", "{tmp}/p.jsonl"], "needs --vs OTHER"),
     (["export", "sft", "{tmp}", "--vs", "{tmp}", "--out", "{tmp}/p.jsonl"], "not a bench run"),
     (["mitigate", "sweep", "--probe", "{probe}", "--out", "{tmp}/s", "-m", "served", "--models", "{tmp}/m.toml"],

@@ -35,6 +35,9 @@ def register(sub) -> None:
     p.add_argument("--layers", metavar="A-B", help="blocks to steer (default: the probe's layer ±2)")
     p.add_argument("--gate", type=float, default=DEFAULT_GATE,
                    help=f"conditional: steer only prompts whose boundary score is at least this (default {DEFAULT_GATE:g})")
+    p.add_argument("--protect", type=float, metavar="P",
+                   help="conditional: the condition's threshold catches this share of the train harmful prompts "
+                        "(default: the balanced-accuracy threshold); lower steers more overrefusals and more harmful prompts")
     p.add_argument("--limit", type=int, metavar="N", help="at most N test items per language x label")
     p.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS, metavar="N")
     p.add_argument("--batch-size", type=int, default=BATCH_SIZE, metavar="N")
@@ -65,6 +68,8 @@ def parse_scales(text: str) -> tuple[float, ...]:
 
 def run_sweep_cmd(args) -> int:
     scales = parse_scales(args.scales)
+    if args.protect is not None and (args.mode != "conditional" or not 0 < args.protect < 1):
+        raise InputError(f"--protect {args.protect:g}: a share between 0 and 1, for --mode conditional only")
     probe = Probe.load(args.probe)
     blocks = parse_range(args.layers) or probe.steering_blocks
     records, set_sha = load_set(args.set)
@@ -77,7 +82,8 @@ def run_sweep_cmd(args) -> int:
     condition = None
     if args.mode == "conditional":
         with progress_bar("fitting the harm condition"):
-            condition = fit_condition_on(model, probe, records, (load_probe_set(None, "harmful"), load_probe_set(None, "harmless")))
+            condition = fit_condition_on(model, probe, records, (load_probe_set(None, "harmful"), load_probe_set(None, "harmless")),
+                                         protect=args.protect)
     _, test = split_by_item(records)
     if args.limit:
         test = select(test, limit=args.limit)

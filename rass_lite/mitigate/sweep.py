@@ -20,6 +20,7 @@ import numpy as np
 
 from ..bench import BenchSpec, run_bench
 from ..bench.stats import mcnemar_exact, wilson
+from ..errors import InputError
 from ..probe import Probe
 from ..probe.directions import auroc
 from ..records import atomic_open, write_json
@@ -38,11 +39,13 @@ CONDITION_KIND, CONDITION_POSITION = "harm_ridge", "instruction"
 
 
 def fit_condition_on(model, probe: Probe, records: list[dict], probe_sets, *, kind: str = CONDITION_KIND,
-                     layer: int | None = None, position: str = CONDITION_POSITION,
+                     layer: int | None = None, position: str = CONDITION_POSITION, protect: float | None = None,
                      should_stop=lambda: False) -> Condition:
     """The harm condition fitted on the train items' harmful vs benign_sensitive prompts plus the
     probe sets (harmful vs harmless), at `position`. Without `layer`, the layer (2 … the probe's) is
-    chosen on a held-out half of the train items by the worst language's AUROC, then refitted on all."""
+    chosen on a held-out half of the train items by the worst language's AUROC, then refitted on all.
+    The threshold maximises balanced accuracy on train scores, or with `protect` catches that share
+    of the train harmful prompts (lower: more overrefusals steered, fewer harmful prompts kept)."""
     train, _ = split_by_item(records)
     h_records = [r for r in train if r["label"] == "harmful"] + list(probe_sets[0].records)
     b_records = [r for r in train if r["label"] == "benign_sensitive"] + list(probe_sets[1].records)
@@ -64,7 +67,12 @@ def fit_condition_on(model, probe: Probe, records: list[dict], probe_sets, *, ki
             return min(scores) if scores else 0.0
 
         best = max(range(len(layers)), key=lambda i: (round(worst(i), 3), -i))
-    return fit_condition(kind, layers[best], position, h[:, best], b[:, best], probe.vectors.directions.get(layers[best]))
+    cond = fit_condition(kind, layers[best], position, h[:, best], b[:, best], probe.vectors.directions.get(layers[best]))
+    if protect is None:
+        return cond
+    if not 0 < protect < 1:
+        raise InputError(f"--protect {protect:g}: give the share of harmful prompts to keep from steering, between 0 and 1")
+    return replace(cond, threshold=float(np.quantile(cond.score(h[:, best]), 1 - protect)))
 
 
 @dataclass(frozen=True)
@@ -82,16 +90,19 @@ def run_sweep(model, probe: Probe, test: list[dict], folder: str | Path, base_sp
     (also written)."""
     folder = Path(folder)
     runs = {}
+    baseline = None  # conditional runs copy scale 0's answers for the prompts they leave unsteered
     for scale in scales:
         m = Mitigation(mode, scale, blocks, model.identity, base_spec.probe or "", gate if mode == "conditional" else None,
                        condition if mode == "conditional" else None)
         spec = replace(base_spec, n=len(test), mitigation=m.as_dict() if scale else None)
         sub = folder / f"scale-{scale:g}"
         _, status = run_bench(model, test, sub, spec, label=label, probe=probe, mitigation=m if scale else None,
-                              progress=progress, should_stop=should_stop)
+                              progress=progress, should_stop=should_stop, baseline=baseline if scale else None)
         if status != "success":
             return {"status": status}
         runs[scale] = list(read_results(sub).values())
+        if scale == 0 and mode == "conditional":
+            baseline = {r["id"]: r["response"] for r in runs[scale]}
     summary = trade_off(runs, mode)
     best = recommend(summary)
     summary["recommended"] = best
