@@ -45,3 +45,14 @@ def test_a_language_with_too_few_prompts_to_validate(tmp_path):
     with pytest.raises(InputError, match=r"4 harmful prompts in language 'de', split 'val'"):
         load_probe_set(path, "harmful")
     assert load_probe_set(path, "harmful", ["en"]).langs == ["en"]
+
+
+def test_both_sets_follow_the_languages_of_a_given_file(tmp_path):
+    """A harmful file in English with the packaged harmless set: both in English (the CLI and TUI rule)."""
+    from rass_lite.probe.sets import load_probe_sets
+
+    path = _write(tmp_path / "h.jsonl", {"en": (20, 10)})
+    harmful, harmless = load_probe_sets(path, None)
+    assert harmful.langs == harmless.langs == ["en"]
+    harmful, harmless = load_probe_sets(None, None)
+    assert harmful.langs == harmless.langs == sorted(PACKAGED_LANGS)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from ..probe import load_probe_set, run_probe
-from ..probe.sets import PACKAGED_LANGS
+from ..probe import run_probe
+from ..probe.sets import load_probe_sets
 from ..progress import Cancelled
 from .common import add_model_options, err, load_local_model, out, parse_range, progress_bar
 
@@ -28,8 +28,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     langs = [code.strip() for code in args.langs.split(",") if code.strip()] if args.langs else None
-    harmful = load_probe_set(args.harmful, "harmful", langs or (None if args.harmful else PACKAGED_LANGS))
-    harmless = load_probe_set(args.harmless, "harmless", langs or (None if args.harmless else PACKAGED_LANGS))
+    harmful, harmless = load_probe_sets(args.harmful, args.harmless, langs)
     span = parse_range(args.layers)
     model = load_local_model(args, "probe")
     try:

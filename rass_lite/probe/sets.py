@@ -72,3 +72,14 @@ def load_probe_set(path: str | Path | None, kind: str, langs: Sequence[str] | No
     digest = hashlib.sha256("\n".join(t for t, _ in parts).encode()).hexdigest() if len(parts) > 1 \
         else hashlib.sha256(parts[0][0].encode()).hexdigest()
     return ProbeSet(records, digest, source)
+
+
+def load_probe_sets(harmful: str | Path | None, harmless: str | Path | None,
+                    langs: Sequence[str] | None = None) -> tuple[ProbeSet, ProbeSet]:
+    """Both probe sets, as `rass-lite probe` and the TUI read them: in `langs`, else in the languages
+    of the given file(s), else the packaged sets in all eight languages; both must hold the same ones."""
+    if langs is None:
+        given = [load_probe_set(path, kind) for path, kind in ((harmful, "harmful"), (harmless, "harmless")) if path]
+        langs = sorted({lang for s in given for lang in s.langs}) if given else list(PACKAGED_LANGS)
+    sets = load_probe_set(harmful, "harmful", langs), load_probe_set(harmless, "harmless", langs)
+    return sets

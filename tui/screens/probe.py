@@ -44,12 +44,11 @@ class ProbePane(Vertical):
     @on(Button.Pressed, "#probe-build")
     def build(self) -> None:
         from rass_lite.cli.common import parse_range
-        from rass_lite.probe import load_probe_set
+        from rass_lite.probe.sets import load_probe_sets
 
         app = self.app
-        try:
-            harmful = load_probe_set(self.value("harmful") or None, "harmful")
-            harmless = load_probe_set(self.value("harmless") or None, "harmless")
+        try:  # as `rass-lite probe`: the packaged sets in all eight languages, or every language of a file
+            harmful, harmless = load_probe_sets(self.value("harmful") or None, self.value("harmless") or None)
             span = parse_range(self.value("layers") or None)
             layer = int(self.value("layer")) if self.value("layer") else None
         except RassError as exc:
