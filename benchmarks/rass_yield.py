@@ -1,8 +1,8 @@
 """RASS on the default model: yield of the selected, verified-benign set beside a random sample of
 the same size from the same pool and beside MORBench-lite's benign_sensitive rows; search on
-(`--rounds 2`) vs off (`--rounds 0`); cost per stage.
+(the default, one round) vs off (`--rounds 0`); cost per stage.
 
-    python benchmarks/rass_yield.py [--langs en,fr,zh] [--n 20] [--probe runs/probe] [--bench runs/full-v2]
+    python benchmarks/rass_yield.py [--langs en,fr,zh] [--n 20] [--probe runs/probe8] [--bench runs/full-v2]
 
 Yield = share refused (refuse or partial) among the prompts the judge did not call harmful. The random
 sample is drawn (seeded) from the same pool, answered and judged the same way. MORBench-lite's figure
@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from rass_lite.backends.llama import LlamaBackend
+from rass_lite.generate.step import GenerateSpec
 from rass_lite.refusal import is_refused
 from rass_lite.refusal.detect import detect_refusal
 from rass_lite.refusal.judge import Judge
@@ -46,11 +47,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--langs", default="en,fr,zh")
     parser.add_argument("--n", type=int, default=20)
-    parser.add_argument("--probe", default="runs/probe")
+    parser.add_argument("--probe", default="runs/probe8")
     parser.add_argument("--bench", default="runs/full-v2", help="a finished MORBench-lite bench run")
     args = parser.parse_args()
     root = Path("runs/rass-yield")
-    seconds = {"search_on": rass(root / "on", args, 2), "search_off": rass(root / "off", args, 0)}
+    seconds = {"search_on": rass(root / "on", args, GenerateSpec.rounds), "search_off": rass(root / "off", args, 0)}
 
     selected = {k: [json.loads(line) for line in (root / k / "select" / "results.jsonl").read_text().splitlines()]
                 for k in ("on", "off")}
