@@ -18,6 +18,7 @@ from rass_lite.probe import Probe, load_probe_set, run_probe
 from rass_lite.probe.directions import project
 from rass_lite.refusal.rules import label_response
 from rass_lite.runs import read_results
+from rass_lite.score import first_token_signal
 
 
 def harm(prompt: str) -> float:
@@ -67,7 +68,9 @@ def test_conditional_mode_steers_exactly_what_its_condition_selects(fake_setup, 
     got = read_results(tmp_path / "run")
     prompts = [r["prompt"] for r in records]
     harm_score = cond.score(model.capture(prompts, [cond.layer], position=cond.position)[:, 0])
-    ref = probe.boundary.score(project(model.capture(prompts, [probe.layer])[:, 0], probe.direction))
+    # The gate reads the behaviour score, computed here separately: projection + first-token P(refuse).
+    p_first, _ = first_token_signal(model, probe, prompts, [r["lang"] for r in records])
+    ref = probe.score(project(model.capture(prompts, [probe.layer])[:, 0], probe.direction), p_first)
     expected = (harm_score < cond.threshold) & (ref >= -1.0)
     assert [got[r["id"]]["steered"] for r in records] == expected.tolist()
     assert expected.any() and not expected.all()
@@ -155,7 +158,7 @@ def test_chat_mitigate_answers_an_overrefusal_and_still_refuses_harm(cli, qwen, 
     records, _ = load_set("morbench-lite")
     cond = fit_condition_on(qwen, probe, [r for r in records if r["lang"] in ("en", "fr")],
                             (load_probe_set(None, "harmful"), load_probe_set(None, "harmless")), layer=12)
-    save_mitigation(Mitigation("conditional", 0.5, probe.steering_blocks, qwen.identity, str(folder), gate=-1.0,
+    save_mitigation(Mitigation("conditional", 0.5, probe.steering_blocks, qwen.identity, str(folder), gate=None,
                                condition=cond), tmp_path / "m", probe)
     answered = 0
     for prompt in OVERREFUSED:

@@ -91,7 +91,7 @@ def ab_answers(engine, probe, record: dict, *, max_tokens: int, scale: float, mi
     why = f"global −{scale:g} on blocks {probe.steering_blocks[0]}-{probe.steering_blocks[1]}"
     steer = engine.steering(probe.vectors.directions, -scale, probe.steering_blocks)
     if mitigation is not None:
-        (decision,) = mitigation.decide(engine, probe, [prompt])
+        (decision,) = mitigation.decide(engine, probe, [prompt], langs=[lang])
         why = f"{mitigation.mode} {mitigation.scale:g}: {'steered' if decision['steered'] else 'not steered'} ({decision['why']})"
         steer = mitigation.steering(engine, probe) if decision["steered"] else nullcontext()
     plain = record.get("response") or engine.generate(prompt, max_tokens=max_tokens)

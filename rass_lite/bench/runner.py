@@ -96,7 +96,8 @@ def run_bench(backend: TextBackend, records: list[dict], folder: str | Path, spe
         decisions = {}
         if mitigation is not None and todo:
             try:
-                made = mitigation.decide(backend, probe, [r["prompt"] for r in todo], should_stop)
+                made = mitigation.decide(backend, probe, [r["prompt"] for r in todo], should_stop,
+                                         langs=[r["lang"] for r in todo])
             except Cancelled:
                 run.finish("cancelled")
                 return run.folder, run.status

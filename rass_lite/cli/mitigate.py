@@ -34,7 +34,7 @@ def register(sub) -> None:
                    help="steering strengths beta (the model is steered by -beta x the raw direction; 0 is the baseline)")
     p.add_argument("--layers", metavar="A-B", help="blocks to steer (default: the probe's layer ±2)")
     p.add_argument("--gate", type=float, default=DEFAULT_GATE,
-                   help=f"conditional: steer only prompts whose boundary score is at least this (default {DEFAULT_GATE:g})")
+                   help=f"conditional: steer only prompts whose behaviour score is at least this (default {DEFAULT_GATE:g})")
     p.add_argument("--protect", type=float, metavar="P",
                    help="conditional: the condition's threshold catches this share of the train harmful prompts "
                         "(default: the balanced-accuracy threshold); lower steers more overrefusals and more harmful prompts")

@@ -1,9 +1,10 @@
 """A mitigation setting and the per-prompt decision to steer.
 
     global        subtract scale × the probe's raw directions on its steering blocks, for every prompt
-    conditional   score the prompt first (passes that stop at the condition and probe layers) and
-                  steer only when the harm condition says benign AND the refusal score says it is
-                  near or past refusing; otherwise answer unsteered
+    conditional   score the prompt first (a pass that stops at the condition layer, and the probe's
+                  behaviour score: one full pass) and steer only when the harm condition says benign
+                  AND the behaviour score says the model is near or past refusing; otherwise answer
+                  unsteered
 
 A mitigation folder holds mitigation.json (mode, scale, blocks, gate, condition, probe and model
 identity) and condition.npy (the condition's weights); a global one also a llama.cpp control-vector
@@ -48,8 +49,10 @@ class Mitigation:
     def steering(self, model, probe: Probe):
         return model.steering(probe.vectors.directions, -self.scale, self.blocks)
 
-    def decide(self, model, probe: Probe, prompts: list[str], should_stop=lambda: False) -> list[dict]:
-        """Per prompt: {"steered": bool, "why": str, "harm": score or None, "refusal_score": ...}."""
+    def decide(self, model, probe: Probe, prompts: list[str], should_stop=lambda: False,
+               langs: list[str] | None = None) -> list[dict]:
+        """Per prompt: {"steered": bool, "why": str, "harm": score or None, "refusal_score": ...}; the
+        refusal score is the probe's behaviour score (its projection's boundary for an old probe)."""
         if self.mode == "global" or self.scale == 0:
             why = "global" if self.scale else "scale 0"
             return [{"steered": bool(self.scale), "why": why} for _ in prompts]
@@ -57,8 +60,11 @@ class Mitigation:
         harm_states = model.capture(prompts, [c.layer], stop_at_layer=True, position=c.position,
                                     should_stop=should_stop)[:, 0]
         harm = c.score(harm_states)
-        ref_states = model.capture(prompts, [probe.layer], stop_at_layer=True, should_stop=should_stop)[:, 0]
-        ref = probe.boundary.score(project(ref_states, probe.direction))
+        from ..score import first_token_signal
+
+        p_first, ref_states = first_token_signal(model, probe, prompts, langs or ["en"] * len(prompts),
+                                                 layers=[probe.layer], should_stop=should_stop)
+        ref = probe.score(project(ref_states[:, 0], probe.direction), p_first)
         out = []
         for h, r in zip(harm, ref):
             if h >= c.threshold:
