@@ -189,7 +189,7 @@ def test_unsteered_answers_equal_the_unmitigated_run_on_the_real_model(smol, tmp
     direction = np.random.default_rng(0).standard_normal(smol.n_embd).astype(np.float32) * 4
 
     class Half(Mitigation):  # steers every other prompt, by index: no probe needed
-        def decide(self, model, probe, prompts, should_stop=lambda: False):
+        def decide(self, model, probe, prompts, should_stop=lambda: False, langs=None):
             return [{"steered": i % 2 == 0, "why": "test"} for i in range(len(prompts))]
 
         def steering(self, model, probe):
