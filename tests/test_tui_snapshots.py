@@ -33,7 +33,8 @@ def test_every_pane_renders(tmp_path, size):
         app = fake_app(tmp_path, probe=str(tmp_path / "probe"), answers=ANSWERS)
         async with app.run_test(size=size) as pilot:
             await settle(app, pilot)
-            app.query_one("#probe-out", Input).value = str(tmp_path / "probe")
+            # A build of its own: the pane builds in all eight languages, the loaded fake probe is English.
+            app.query_one("#probe-out", Input).value = str(tmp_path / "probe-tui")
             app.query_one("#probe-build").press()
             await settle(app, pilot)
             app.query_one(TriagePane).add_records(from_text("\n".join(ANSWERS) + "\nWrite a haiku about tea."))
