@@ -25,6 +25,7 @@ import numpy as np
 from ..backends.base import ActivationBackend, TextBackend, never, require_activations
 from ..errors import InputError
 from ..probe import Probe, check_probe_matches
+from ..probe.boundary import sigmoid
 from ..probe.directions import project
 from ..progress import Cancelled, Progress, silent
 from ..score import first_token_signal
@@ -193,7 +194,7 @@ class _Search:
                         "projection_score": round(float(self.probe.boundary.score(proj[i])), 4),
                         "screened": i in screened,
                         "p_first_token": None if pr is None else round(float(pr), 4),
-                        "p_refuse": None if score is None else round(1 / (1 + np.exp(-score)), 4),
+                        "p_refuse": None if score is None else round(float(sigmoid(score)), 4),
                         "score": None if score is None else round(score, 4)})
         self.progress(len(self.pool.candidates) + len(out), 0, "scored")
         return out

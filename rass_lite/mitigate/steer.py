@@ -24,6 +24,7 @@ from ..errors import InputError, ProbeError
 from ..probe import Probe
 from ..probe.directions import project
 from ..records import write_json
+from ..score import first_token_signal
 from .condition import Condition
 
 MODES = ("global", "conditional")
@@ -60,8 +61,6 @@ class Mitigation:
         harm_states = model.capture(prompts, [c.layer], stop_at_layer=True, position=c.position,
                                     should_stop=should_stop)[:, 0]
         harm = c.score(harm_states)
-        from ..score import first_token_signal
-
         p_first, ref_states = first_token_signal(model, probe, prompts, langs or ["en"] * len(prompts),
                                                  layers=[probe.layer], should_stop=should_stop)
         ref = probe.score(project(ref_states[:, 0], probe.direction), p_first)

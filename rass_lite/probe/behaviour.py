@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .boundary import MIN_PER_SIDE, fit_logistic_many
+from .boundary import MIN_PER_SIDE, fit_logistic_many, sigmoid
 
 EPS = 1e-6  # P_first is clipped to [EPS, 1 - EPS] before its logit
 
@@ -36,7 +36,7 @@ class BehaviourScore:
                 + self.intercept)
 
     def p_refuse(self, projection, p_first) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-self.score(projection, p_first)))
+        return sigmoid(self.score(projection, p_first))
 
     def as_dict(self) -> dict:
         return {"w_projection": self.w_projection, "w_first_token": self.w_first_token, "intercept": self.intercept}

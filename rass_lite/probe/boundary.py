@@ -31,10 +31,14 @@ class Boundary:
         return self.slope * np.asarray(projection, np.float64) + self.intercept
 
     def p_refuse(self, projection: np.ndarray | float) -> np.ndarray | float:
-        return 1.0 / (1.0 + np.exp(-self.score(projection)))
+        return sigmoid(self.score(projection))
 
     def as_dict(self) -> dict:
         return {"method": self.method, "slope": self.slope, "intercept": self.intercept, "threshold": self.threshold}
+
+
+def sigmoid(x: np.ndarray | float) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.asarray(x, np.float64)))
 
 
 def zone(score: float, band: float = 1.0) -> str:
@@ -64,7 +68,7 @@ def fit_logistic_many(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int 
     ridge = l2 * np.diag([1.0] * k + [0.0])
     w = np.zeros(k + 1)
     for _ in range(iters):
-        p = 1.0 / (1.0 + np.exp(-(z @ w)))
+        p = sigmoid(z @ w)
         grad = z.T @ (p - y) + ridge @ w
         hess = (z.T * (p * (1 - p))) @ z + ridge + 1e-9 * np.eye(k + 1)
         step = np.linalg.solve(hess, grad)

@@ -3,8 +3,9 @@ choose a layer, fit the boundary on the model's behaviour, and save it all as a 
 
 The behaviour answers (results.jsonl), the captured states (hidden.npy) and the first-token
 refusal probabilities (first_token.npz: under token weights learned from the train split's answers,
-from the same pass) are kept in the folder and depend only on the ProbeSpec; the layer choice and the fits are made from them each time, so choosing another
-layer or refitting never captures or answers again. The probe sets may hold several languages: the
+from the same pass) are kept in the folder and depend only on the ProbeSpec; the layer choice and
+the fits are made from them each time, so choosing another layer or refitting never captures or
+answers again. The probe sets may hold several languages: the
 direction is the mean of the languages' differences of means and the layer is chosen by the worst
 language's validation AUROC.
 """
@@ -38,8 +39,8 @@ STEP = "probe"
 BEHAVIOUR_MAX_TOKENS = 12  # enough for "I'm sorry, but I can't assist with that." (the rules read openings)
 BEHAVIOUR_BATCH = 16
 HIDDEN = "hidden.npy"  # float16: 2,560 prompts x 24 layers x 896 is 110 MB, not 220 (projections move < 1e-3)
-FIRST_TOKEN = "first_token.npz"
-AXIS = "axis.npy"  # the unit score axis of the chosen layer  # p [n] with the token ids and weights it was computed under
+FIRST_TOKEN = "first_token.npz"  # p [n] with the token ids and weights it was computed under
+AXIS = "axis.npy"  # the unit score axis of the chosen layer
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import numpy as np
 from ..backends.base import ActivationBackend, never
 from ..errors import ProbeError
 from ..probe import Probe, zone
+from ..probe.boundary import sigmoid
 from ..probe.directions import project
 from ..progress import Progress
 from ..refusal.first_token import p_refuse_first_tokens, p_refuse_weighted
@@ -52,7 +53,7 @@ def with_scores(records: list[dict], probe: Probe, proj, band: float, p_first=No
     firsts = [None] * len(records) if p_first is None else [round(float(p), 4) for p in p_first]
     source = "projection" if p_first is None or probe.behaviour is None else "behaviour"
     return [
-        {**r, "score": round(float(s), 4), "p_refuse": round(float(1 / (1 + np.exp(-s))), 4),
+        {**r, "score": round(float(s), 4), "p_refuse": round(float(sigmoid(s)), 4),
          "projection": round(float(x), 4), "p_first_token": f, "score_from": source,
          "layer": probe.layer, "zone": zone(float(s), band)}
         for r, s, x, f in zip(records, scores, proj, firsts)

@@ -358,23 +358,9 @@ class LlamaBackend:
         forward), and with `layers` the residual stream there [n, n_layers, n_embd] from the same
         pass. The chat prefix all prompts share is decoded once (equal to the plain path within 1e-4,
         tested)."""
-        progress = progress or silent
-        token_lists = [self.chat_tokens(p, system) for p in prompts]
-        cap = self._capturer()
-        cap.set_prefix(_shared_prefix(token_lists))
-        want = self.check_layers(layers) if layers is not None else [self.n_layers - 1]
-        picked, states = [], np.empty((len(prompts), len(want), self.n_embd), np.float32) if layers is not None else None
-        for i, tokens in enumerate(token_lists):
-            if should_stop():
-                raise Cancelled("first-token scores")
-            rows, logits = cap.run(tokens, want, stop_early=False, want_logits=True)
-            logits = logits.astype(np.float64)
-            top = logits.max()
-            log_z = top + np.log(np.exp(logits - top).sum())
-            picked.append(np.exp(logits[list(token_ids[i])] - log_z))
-            if states is not None:
-                states[i] = rows
-            progress(i + 1, len(prompts), "behaviour score")
+        picked, states = [], self._state_rows(len(prompts), layers)
+        for i, p in self._first_token_pass(prompts, layers, states, system, progress, should_stop):
+            picked.append(p[list(token_ids[i])])
         return picked, states
 
     @_serialised
@@ -382,29 +368,36 @@ class LlamaBackend:
                         system: str | None = None, progress: Progress | None = None,
                         should_stop=lambda: False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """The `k` likeliest first answer tokens of each prompt: (ids [n, k], probabilities [n, k],
-        and with `layers` the states [n, n_layers, n_embd] of the same pass), the shared chat prefix
-        decoded once as in `first_token_probs`."""
+        and with `layers` the states [n, n_layers, n_embd] of the same pass), as `first_token_probs`."""
+        ids, probs = np.empty((len(prompts), k), np.int32), np.empty((len(prompts), k), np.float32)
+        states = self._state_rows(len(prompts), layers)
+        for i, p in self._first_token_pass(prompts, layers, states, system, progress, should_stop):
+            top = np.argpartition(-p, k)[:k]
+            top = top[np.argsort(-p[top], kind="stable")]
+            ids[i], probs[i] = top, p[top]
+        return ids, probs, states
+
+    def _state_rows(self, n: int, layers: Sequence[int] | None) -> np.ndarray | None:
+        return np.empty((n, len(self.check_layers(layers)), self.n_embd), np.float32) if layers is not None else None
+
+    def _first_token_pass(self, prompts, layers, states, system, progress, should_stop):
+        """Yields (i, first-token distribution [n_vocab]) per prompt, filling `states` (when given)
+        with `layers`: one full forward each on the capture context, the shared chat prefix decoded once."""
         progress = progress or silent
         token_lists = [self.chat_tokens(p, system) for p in prompts]
         cap = self._capturer()
         cap.set_prefix(_shared_prefix(token_lists))
         want = self.check_layers(layers) if layers is not None else [self.n_layers - 1]
-        ids, probs = np.empty((len(prompts), k), np.int32), np.empty((len(prompts), k), np.float32)
-        states = np.empty((len(prompts), len(want), self.n_embd), np.float32) if layers is not None else None
         for i, tokens in enumerate(token_lists):
             if should_stop():
                 raise Cancelled("first-token scores")
             rows, logits = cap.run(tokens, want, stop_early=False, want_logits=True)
             logits = logits.astype(np.float64)
             p = np.exp(logits - logits.max())
-            p /= p.sum()
-            top = np.argpartition(-p, k)[:k]
-            top = top[np.argsort(-p[top], kind="stable")]
-            ids[i], probs[i] = top, p[top]
             if states is not None:
                 states[i] = rows
+            yield i, p / p.sum()
             progress(i + 1, len(prompts), "behaviour score")
-        return ids, probs, states
 
     @_serialised
     def last_token_logits(self, tokens: list[int]) -> np.ndarray:
