@@ -107,6 +107,8 @@ def render_report(result: RassResult, target: str) -> str:
         cells = [f"{op} ×{v['pulls']}" + ("" if v["mean_reward"] is None else f" (mean reward {v['mean_reward']:.2f})")
                  for op, v in ops.items()]
         lines.append(f"- {lang}: " + ", ".join(cells))
+    for lang, count in result.pool.full.items():
+        lines.append(f"- {lang}: not searched (the band already held {count} candidates)")
     benign_counts = Counter(r.get("benign") for r in result.selected)
     lines += ["", "## Benignness verdicts", "", *(f"- {k}: {v}" for k, v in sorted(benign_counts.items(), key=str)),
               "", "## Cost (this session)", "", *(f"- {k}: {v:.0f} s" for k, v in result.seconds.items()), ""]

@@ -4,6 +4,7 @@ that the target overrefuses, near its safety boundary."""
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
 from ..errors import InputError
@@ -19,6 +20,10 @@ from .common import add_model_options, err, load_local_model, out, progress_bar,
 from .judge import load_judge
 
 DEFAULT_LANGS = "en,zh,es"
+# rass searches a language only while its pool holds fewer than WANT_PER_N x --n candidates in the
+# band: select drops near-duplicates and the judge drops some, so the band needs headroom over --n
+# (README, method: "search where the band is short").
+WANT_PER_N = 1.25
 
 
 def register(sub) -> None:
@@ -46,6 +51,8 @@ def register(sub) -> None:
 
     p = sub.add_parser("generate", parents=[gen], help="RASS generate + search: a scored candidate pool")
     add_model_options(p)
+    p.add_argument("--want", type=int, metavar="N",
+                   help="search only languages with fewer than N candidates in the band 0..4 (default: every language)")
     p.add_argument("--out", required=True, metavar="DIR")
     p.set_defaults(run=run_generate_cmd)
     p = sub.add_parser("select", parents=[sel], help="RASS select + verify from a generate pool")
@@ -94,6 +101,14 @@ def _generate_parts(args, target, probe: Probe):
     if args.n_per_category < 1 or args.rounds < 0 or args.parents < 1 or args.children < 1 or not 0 < args.screen <= 1:
         raise InputError("--n-per-category, --parents and --children must be at least 1, --rounds at least 0, "
                          "--screen in (0, 1]")
+    want = getattr(args, "want", None)
+    if want is not None and want < 1:
+        raise InputError("--want must be at least 1 (candidates in the band per language)")
+    if want is None and "n" in args:  # rass: enough in the band for select to keep --n
+        want = math.ceil(WANT_PER_N * args.n)
+    if args.rounds == 0:
+        want = None  # no search to budget
+    band = _band(args.band) if "band" in args else DEFAULT_BAND
     seed_records = load_seed_file(args.seeds) if args.seeds else None
     generator = None
     if args.rounds > 0:
@@ -107,7 +122,8 @@ def _generate_parts(args, target, probe: Probe):
         rounds=args.rounds, parents=args.parents, children=args.children, screen=args.screen,
         generator=generator.name if generator else "template",
         generator_sha256=generator.identity if generator else None,
-        seeds_file=args.seeds, seeds_sha256=sha256_file(args.seeds) if args.seeds else None, seed=args.seed)
+        seeds_file=args.seeds, seeds_sha256=sha256_file(args.seeds) if args.seeds else None, seed=args.seed,
+        want=want, band=band)
     return spec, generator, seed_records
 
 

@@ -4,6 +4,9 @@ probe layer; then the behaviour score, the first-token refusal probability, for 
 the boundary), picks as parents the candidates the target still answers but nearly refuses, asks
 the generator to rewrite them through an operator chosen by a bandit, filters the children and
 scores them in turn. Every candidate and its scores are kept, the dropped ones with their reason.
+With `want` (rass: 1.25 × --n), a round rewrites only for the languages whose pool still holds fewer
+than `want` candidates in the selection band: rewrites cost generation, and where the band is
+already full they cannot change what select keeps.
 
     RUNDIR/results.jsonl   kind "candidate" (kept, scored), "dropped" (filter reason), "request"
                            (one rewrite: parent, operator, the children it gave, its reward)
@@ -28,8 +31,9 @@ from ..probe import Probe, check_probe_matches
 from ..probe.boundary import sigmoid
 from ..probe.directions import project
 from ..progress import Cancelled, Progress, silent
-from ..score import first_token_signal
 from ..runs import Recorder
+from ..score import first_token_signal
+from ..select.band import DEFAULT_BAND
 from .bandit import OperatorBandit, child_reward
 from .filters import apply_filters, normalise
 from .parse import OPERATORS, operator_instruction, parse_prompts
@@ -60,6 +64,8 @@ class GenerateSpec:
     seeds_file: str | None = None
     seeds_sha256: str | None = None
     seed: int = 0
+    want: int | None = None  # search only languages with fewer candidates than this in `band`
+    band: tuple[float, float] = DEFAULT_BAND
 
 
 @dataclass
@@ -68,6 +74,7 @@ class Pool:
     dropped: list[dict] = field(default_factory=list)
     requests: list[dict] = field(default_factory=list)
     bandit: dict = field(default_factory=dict)
+    full: dict[str, int] = field(default_factory=dict)  # language -> candidates in the band, when no round searched it
 
     def filter_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -101,7 +108,8 @@ def run_generate(target: TextBackend, probe: Probe, spec: GenerateSpec, folder: 
         except Cancelled:
             run.finish("cancelled")
             raise
-        pool.bandit = {lang: b.summary() for lang, b in bandits.items()} if spec.rounds else {}
+        pool.bandit = {lang: b.summary() for lang, b in bandits.items() if lang not in search.full} if spec.rounds else {}
+        pool.full = dict(search.full)
         pool.requests = [r for r in run.done.values() if r["kind"] == "request"]
         run.finish("success")
     return pool
@@ -135,6 +143,7 @@ class _Search:
         self.progress, self.should_stop = progress, should_stop
         self.used_parents: set[str] = set()
         self.norms = {normalise(c["prompt"]) for c in pool.candidates.values()}
+        self.full: dict[str, int] = {}  # languages no round has searched, with their count in the band
 
     # --- adding and scoring candidates --------------------------------------------------------------
     def add(self, candidates: list[dict], *, round_: int, parent_prompts) -> list[dict]:
@@ -214,10 +223,19 @@ class _Search:
         pool.sort(key=lambda c: (-c["p_refuse"], c["id"]))
         return pool[:self.spec.parents]
 
+    def in_band(self, lang: str) -> int:
+        lo, hi = self.spec.band
+        return sum(1 for c in self.pool.candidates.values()
+                   if c["lang"] == lang and c["score"] is not None and lo <= c["score"] <= hi)
+
     def round(self, round_: int, generator: TextBackend, bandits: dict[str, OperatorBandit],
               finished: dict[str, dict]) -> None:
         asks = []
         for lang in self.spec.langs:
+            if self.spec.want is not None and (count := self.in_band(lang)) >= self.spec.want:
+                if round_ == 1:
+                    self.full[lang] = count
+                continue
             for parent in self.parents(lang, round_):
                 self.used_parents.add(parent["id"])
                 op = bandits[lang].pick()
