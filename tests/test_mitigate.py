@@ -13,7 +13,7 @@ from rass_lite.mitigate.condition import fit_condition
 from rass_lite.mitigate.export import dpo_pairs, sft_records
 from rass_lite.mitigate.split import split_by_item
 from rass_lite.mitigate.steer import Mitigation, load_mitigation, save_mitigation
-from rass_lite.mitigate.sweep import fit_condition_on, run_sweep
+from rass_lite.mitigate.sweep import fit_condition_on, fit_conditions_on, run_sweep
 from rass_lite.probe import Probe, load_probe_set, run_probe
 from rass_lite.probe.directions import project
 from rass_lite.refusal.rules import label_response
@@ -91,7 +91,7 @@ def test_sweep_writes_the_table_and_a_recommended_folder_that_loads(fake_setup, 
     m = load_mitigation(tmp_path / "sweep" / "recommended", model)
     assert m.mode == "conditional" and m.scale == summary["recommended"]
     np.testing.assert_array_equal(m.condition.weights, cond.weights)
-    assert "Recommended scale" in (tmp_path / "sweep" / "report.md").read_text()
+    assert "Recommended setting" in (tmp_path / "sweep" / "report.md").read_text()
 
     pairs = dpo_pairs(tmp_path / "sweep")
     assert pairs and all(set(p) == {"prompt", "chosen", "rejected", "id", "lang"} for p in pairs)
@@ -106,6 +106,40 @@ def test_protect_sets_the_share_of_train_harmful_prompts_the_condition_catches(f
     model, probe, _, records, sets = fake_setup
     loose, tight = (fit_condition_on(model, probe, records, sets, protect=p) for p in (0.5, 0.95))
     assert loose.weights.tolist() == tight.weights.tolist() and loose.threshold > tight.threshold
+    both = fit_conditions_on(model, probe, records, sets, protects=(0.5, 0.95))
+    assert (both[0.5].threshold, both[0.95].threshold) == (loose.threshold, tight.threshold)
+
+
+def test_sweep_over_protect_levels_steers_what_each_threshold_selects(fake_setup, tmp_path):
+    """One scoring pass serves every setting: each run steers exactly the prompts its threshold
+    selects from scores computed separately, and the recommended folder keeps that threshold."""
+    model, probe, probe_dir, records, sets = fake_setup
+    conditions = fit_conditions_on(model, probe, records, sets, protects=(0.3, 0.95))
+    _, test = split_by_item(records)
+    spec = BenchSpec(model="fake", model_sha256=model.identity, set="t", set_sha256="0", n=len(test),
+                     batch_size=4, probe=str(probe_dir))
+    summary = run_sweep(model, probe, test, tmp_path / "sweep", spec, mode="conditional", scales=(0.0, 0.5),
+                        blocks=probe.steering_blocks, conditions=conditions, gate=-1.0, label=label)
+    assert list(summary["table"]) == ["0", "0.5 p0.3", "0.5 p0.95"]
+    prompts = [r["prompt"] for r in test]
+    cond = conditions[0.3]
+    harm_score = cond.score(model.capture(prompts, [cond.layer], position=cond.position)[:, 0])
+    p_first, _ = first_token_signal(model, probe, prompts, [r["lang"] for r in test])
+    ref = probe.score(project(model.capture(prompts, [probe.layer])[:, 0], probe.direction), p_first)
+    for key, protect in (("0.5 p0.3", 0.3), ("0.5 p0.95", 0.95)):
+        run = summary["settings"][key]["run"]
+        assert run == f"scale-0.5-protect-{protect:g}"
+        got = read_results(tmp_path / "sweep" / run)
+        expected = (np.round(harm_score, 4) < conditions[protect].threshold) & (np.round(ref, 4) >= -1.0)
+        assert [got[r["id"]]["steered"] for r in test] == expected.tolist()
+    steered = {k: sum(r["steered"] for r in read_results(tmp_path / "sweep" / v["run"]).values())
+               for k, v in summary["settings"].items() if k != "0"}
+    assert steered["0.5 p0.3"] > steered["0.5 p0.95"]  # a looser threshold steers more
+    best = summary["recommended_setting"]
+    assert best in ("0.5 p0.3", "0.5 p0.95") and summary["recommended_run"] == summary["settings"][best]["run"]
+    m = load_mitigation(tmp_path / "sweep" / "recommended", model)
+    assert m.condition.threshold == conditions[summary["settings"][best]["protect"]].threshold
+    assert dpo_pairs(tmp_path / "sweep")  # export finds the recommended run by its folder
 
 
 def test_condition_candidates_fit_and_threshold():
@@ -124,6 +158,7 @@ def test_condition_candidates_fit_and_threshold():
     (["mitigate", "sweep", "--scales", "", "--probe", "{probe}", "--out", "{tmp}/s"], "--scales is empty"),
     (["mitigate", "sweep", "--scales", "0,a", "--probe", "{probe}", "--out", "{tmp}/s"], "must be numbers"),
     (["mitigate", "sweep", "--protect", "1.5", "--probe", "{probe}", "--out", "{tmp}/s"], "between 0 and 1"),
+    (["mitigate", "sweep", "--protect", "0.8,x", "--probe", "{probe}", "--out", "{tmp}/s"], "must be shares"),
     (["mitigate", "sweep", "--mode", "global", "--protect", "0.8", "--probe", "{probe}", "--out", "{tmp}/s"],
      "conditional only"),
     (["export", "dpo", "{tmp}", "--out", "{tmp}/p.jsonl"], "needs --vs OTHER"),

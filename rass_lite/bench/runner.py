@@ -62,7 +62,8 @@ def run_bench(backend: TextBackend, records: list[dict], folder: str | Path, spe
               mitigation: "Mitigation | None" = None, progress: Progress | None = None,
               should_stop: Callable[[], bool] = never,
               on_record: Callable[[dict], None] | None = None,
-              baseline: dict[str, str] | None = None) -> tuple[Path, str]:
+              baseline: dict[str, str] | None = None, scores: dict[str, dict] | None = None,
+              signals: dict[str, dict] | None = None) -> tuple[Path, str]:
     """Answer, label and (with `probe`) score every record not yet in RUNDIR. Returns (folder, status).
 
     `label(prompt, response, lang)` gives a RefusalLabel; `steering` is a context manager from
@@ -72,7 +73,10 @@ def run_bench(backend: TextBackend, records: list[dict], folder: str | Path, spe
     equal the unmitigated run's: see below); a chunk cut short by a kill is redone whole (keeping what
     was written), so a resumed run gives the answers an uninterrupted one gives. `baseline` (id ->
     answer of the unmitigated run with the same spec otherwise, e.g. a sweep's scale 0) lets a
-    mitigated run copy its unsteered answers instead of answering the chunk again: the same text."""
+    mitigated run copy its unsteered answers instead of answering the chunk again: the same text.
+    `scores` (id -> score_records' fields) and `signals` (id -> the mitigation's condition signals)
+    computed once beforehand stand in for scoring the prompts again (a sweep's settings share them)."""
+    from ..mitigate.steer import condition_signals
     from ..score import score_records
 
     progress = progress or silent
@@ -82,26 +86,32 @@ def run_bench(backend: TextBackend, records: list[dict], folder: str | Path, spe
         chunks = [records[i:i + batch] for i in range(0, len(records), batch)]
         todo = [r for chunk in chunks if any(r["id"] not in done for r in chunk) for r in chunk]
         progress(run.n_done, len(records), "resuming" if done else "")
-        scores = {}
         pending = [r for r in todo if r["id"] not in done]
-        if probe is not None and pending:
-            # Scores come from the unsteered model (the boundary is the model's own).
-            try:
-                scored = score_records(require_activations(backend, "bench --probe"), probe, pending,
-                                       should_stop=should_stop)
-            except Cancelled:
-                run.finish("cancelled")
-                return run.folder, run.status
-            scores = {s["id"]: s for s in scored}
-        decisions = {}
-        if mitigation is not None and todo:
-            try:
+        conditional = mitigation is not None and mitigation.mode == "conditional" and mitigation.scale != 0
+        try:
+            if probe is not None and scores is None and (pending or (conditional and signals is None and todo)):
+                # Scores come from the unsteered model (the boundary is the model's own); a conditional
+                # mitigation's gate reads the same behaviour score, so one pass serves both.
+                scored = score_records(require_activations(backend, "bench --probe"), probe,
+                                       todo if conditional else pending, should_stop=should_stop)
+                scores = {s["id"]: s for s in scored}
+            if conditional and signals is None and todo and scores:
+                made = condition_signals(backend, probe, mitigation.condition, [r["prompt"] for r in todo],
+                                         [r["lang"] for r in todo], should_stop,
+                                         behaviour=[scores[r["id"]]["score"] for r in todo])
+                signals = {r["id"]: d for r, d in zip(todo, made)}
+            decisions = {}
+            if mitigation is not None and todo and signals is not None:
+                made = mitigation.decide_from([signals[r["id"]] for r in todo])
+                decisions = {r["id"]: d for r, d in zip(todo, made)}
+            elif mitigation is not None and todo:
                 made = mitigation.decide(backend, probe, [r["prompt"] for r in todo], should_stop,
                                          langs=[r["lang"] for r in todo])
-            except Cancelled:
-                run.finish("cancelled")
-                return run.folder, run.status
-            decisions = {r["id"]: d for r, d in zip(todo, made)}
+                decisions = {r["id"]: d for r, d in zip(todo, made)}
+        except Cancelled:
+            run.finish("cancelled")
+            return run.folder, run.status
+        scores = scores or {}
 
         def write(record: dict, response: str) -> None:
             if record["id"] in done:

@@ -13,8 +13,9 @@ from ..errors import InputError
 from ..mitigate.export import dpo_pairs, sft_records
 from ..mitigate.split import split_by_item
 from ..mitigate.steer import CVEC, MODES
-from ..mitigate.sweep import DEFAULT_GATE, DEFAULT_SCALES, chart, fit_condition_on, run_sweep, table_rows
-from ..probe import Probe, check_probe_matches, load_probe_set
+from ..mitigate.sweep import (DEFAULT_GATE, DEFAULT_SCALES, chart, condition_probe_sets, fit_conditions_on, run_sweep,
+                               table_rows)
+from ..probe import Probe, check_probe_matches
 from ..records import write_jsonl
 from ..refusal.detect import detect_refusal
 from .common import add_model_options, err, load_local_model, out, parse_range, progress_bar, split_list
@@ -35,9 +36,10 @@ def register(sub) -> None:
     p.add_argument("--layers", metavar="A-B", help="blocks to steer (default: the probe's layer ±2)")
     p.add_argument("--gate", type=float, default=DEFAULT_GATE,
                    help=f"conditional: steer only prompts whose behaviour score is at least this (default {DEFAULT_GATE:g})")
-    p.add_argument("--protect", type=float, metavar="P",
+    p.add_argument("--protect", metavar="P,P,...",
                    help="conditional: the condition's threshold catches this share of the train harmful prompts "
-                        "(default: the balanced-accuracy threshold); lower steers more overrefusals and more harmful prompts")
+                        "(default: the balanced-accuracy threshold); lower steers more overrefusals and more harmful "
+                        "prompts; several levels are swept beside the scales")
     p.add_argument("--limit", type=int, metavar="N", help="at most N test items per language x label")
     p.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS, metavar="N")
     p.add_argument("--batch-size", type=int, default=BATCH_SIZE, metavar="N")
@@ -66,10 +68,21 @@ def parse_scales(text: str) -> tuple[float, ...]:
     return scales if 0.0 in scales else (0.0,) + scales
 
 
+def parse_protect(text: str | None, mode: str) -> tuple[float | None, ...]:
+    if text is None:
+        return (None,)
+    try:
+        levels = tuple(sorted({float(p) for p in text.split(",") if p.strip()}))
+    except ValueError:
+        raise InputError(f"--protect must be shares separated by commas (e.g. 0.8,0.9), got {text!r}") from None
+    if mode != "conditional" or not levels or not all(0 < p < 1 for p in levels):
+        raise InputError(f"--protect {text}: shares between 0 and 1, for --mode conditional only")
+    return levels
+
+
 def run_sweep_cmd(args) -> int:
     scales = parse_scales(args.scales)
-    if args.protect is not None and (args.mode != "conditional" or not 0 < args.protect < 1):
-        raise InputError(f"--protect {args.protect:g}: a share between 0 and 1, for --mode conditional only")
+    protects = parse_protect(args.protect, args.mode)
     probe = Probe.load(args.probe)
     blocks = parse_range(args.layers) or probe.steering_blocks
     records, set_sha = load_set(args.set)
@@ -79,11 +92,10 @@ def run_sweep_cmd(args) -> int:
     what = "mitigate sweep" + (" --mode conditional" if args.mode == "conditional" else "")
     model = load_local_model(args, what)
     check_probe_matches(probe, model)
-    condition = None
+    conditions = None
     if args.mode == "conditional":
         with progress_bar("fitting the harm condition"):
-            condition = fit_condition_on(model, probe, records, (load_probe_set(None, "harmful"), load_probe_set(None, "harmless")),
-                                         protect=args.protect)
+            conditions = fit_conditions_on(model, probe, records, condition_probe_sets(records), protects=protects)
     _, test = split_by_item(records)
     if args.limit:
         test = select(test, limit=args.limit)
@@ -92,17 +104,17 @@ def run_sweep_cmd(args) -> int:
                      probe_layer=probe.layer, max_tokens=args.max_tokens, batch_size=args.batch_size)
     with progress_bar("sweep", transient=False) as progress:
         summary = run_sweep(model, probe, test, args.out, spec, mode=args.mode,
-                            scales=scales, blocks=blocks, condition=condition, gate=args.gate,
+                            scales=scales, blocks=blocks, conditions=conditions, gate=args.gate,
                             label=lambda p, r, lang: detect_refusal(p, r, lang), progress=progress)
     if summary.get("status") == "cancelled":
         err.print(f"cancelled; finished runs are kept in {args.out}: run the same command to resume")
         return 130
     print_sweep(summary)
-    best = summary["recommended"]
+    best = summary["recommended_setting"]
     if best is None:
-        err.print("no scale cut overrefusal while harmful refusal fell at most 5 points; nothing recommended")
+        err.print("no setting cut overrefusal while harmful refusal fell at most 5 points; nothing recommended")
     else:
-        err.print(f"recommended: {args.mode} scale {best:g} -> {args.out}/recommended "
+        err.print(f"recommended: {args.mode} setting {best} -> {args.out}/recommended "
                   f"(use with --mitigate {args.out}/recommended)")
         if args.mode == "global":
             err.print(f"llama.cpp: llama-cli -m MODEL --control-vector {args.out}/recommended/{CVEC}")
@@ -110,7 +122,7 @@ def run_sweep_cmd(args) -> int:
 
 
 def print_sweep(summary: dict) -> None:
-    table = Table("scale", "lang", "overrefusal", "harmful refused", "control refused", "steered bs/h/b",
+    table = Table("setting", "lang", "overrefusal", "harmful refused", "control refused", "steered bs/h/b",
                   "p overref.", "p harmful", box=None, title=f"{summary['mode']} steering, paired vs scale 0")
     for scale, lang, cells in table_rows(summary):
         table.add_row(scale, lang, *cells)

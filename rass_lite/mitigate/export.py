@@ -42,7 +42,7 @@ def source_runs(source: str | Path, vs: str | Path | None) -> tuple[dict[str, di
         if best is None:
             raise InputError(f"{source}: the sweep recommended no setting, so it has no mitigated run to export; "
                              "pass a bench run with --vs instead")
-        return _answers(source / "scale-0"), _answers(source / f"scale-{best:g}"), None
+        return _answers(source / "scale-0"), _answers(source / (sweep.get("recommended_run") or f"scale-{best:g}")), None
     if (source / "boundary-set.jsonl").exists():
         if vs is None:
             raise InputError(f"{source} is a rass folder: pass --vs RUN, a bench run over its boundary-set.jsonl "

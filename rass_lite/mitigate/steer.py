@@ -55,26 +55,25 @@ class Mitigation:
         """Per prompt: {"steered": bool, "why": str, "harm": score or None, "refusal_score": ...}; the
         refusal score is the probe's behaviour score (its projection's boundary for an old probe)."""
         if self.mode == "global" or self.scale == 0:
+            return self.decide_from([{} for _ in prompts])
+        return self.decide_from(condition_signals(model, probe, self.condition, prompts, langs, should_stop))
+
+    def decide_from(self, signals: list[dict]) -> list[dict]:
+        """The decisions from signals computed beforehand ({"harm", "refusal_score"} per prompt, as
+        `condition_signals` gives them): a sweep scores its prompts once for all its settings."""
+        if self.mode == "global" or self.scale == 0:
             why = "global" if self.scale else "scale 0"
-            return [{"steered": bool(self.scale), "why": why} for _ in prompts]
-        c = self.condition
-        harm_states = model.capture(prompts, [c.layer], stop_at_layer=True, position=c.position,
-                                    should_stop=should_stop)[:, 0]
-        harm = c.score(harm_states)
-        p_first, ref_states = first_token_signal(model, probe, prompts, langs or ["en"] * len(prompts),
-                                                 layers=[probe.layer], should_stop=should_stop)
-        ref = probe.score(project(ref_states[:, 0], probe.direction), p_first)
+            return [{"steered": bool(self.scale), "why": why} for _ in signals]
         out = []
-        for h, r in zip(harm, ref):
-            if h >= c.threshold:
-                out.append({"steered": False, "why": "harm condition fired", "harm": round(float(h), 4),
-                            "refusal_score": round(float(r), 4)})
+        for s in signals:
+            h, r = s["harm"], s["refusal_score"]
+            if h >= self.condition.threshold:
+                steered, why = False, "harm condition fired"
             elif self.gate is not None and r < self.gate:
-                out.append({"steered": False, "why": "far from refusing", "harm": round(float(h), 4),
-                            "refusal_score": round(float(r), 4)})
+                steered, why = False, "far from refusing"
             else:
-                out.append({"steered": True, "why": "benign and near refusing", "harm": round(float(h), 4),
-                            "refusal_score": round(float(r), 4)})
+                steered, why = True, "benign and near refusing"
+            out.append({"steered": steered, "why": why, "harm": h, "refusal_score": r})
         return out
 
     def as_dict(self) -> dict:
@@ -83,6 +82,24 @@ class Mitigation:
                 "model_sha256": self.model_sha256, "probe": self.probe,
                 "condition": None if c is None else {"kind": c.kind, "layer": c.layer, "position": c.position,
                                                       "threshold": c.threshold}}
+
+
+def condition_signals(model, probe: Probe, condition: Condition, prompts: list[str], langs: list[str] | None,
+                      should_stop=lambda: False, behaviour: list[float] | None = None) -> list[dict]:
+    """Per prompt, what conditional steering decides on: the harm condition's score (a pass that
+    stops at its layer) and the probe's behaviour score (one full pass; or `behaviour`, the scores
+    score_records gave the same prompts). Rounded to 4 places, as records keep them, so a decision
+    made from recorded signals equals one made here."""
+    states = model.capture(prompts, [condition.layer], stop_at_layer=True, position=condition.position,
+                           should_stop=should_stop)[:, 0]
+    harm = condition.score(states)
+    if behaviour is not None:
+        ref = np.asarray(behaviour, np.float64)
+    else:
+        p_first, ref_states = first_token_signal(model, probe, prompts, langs or ["en"] * len(prompts),
+                                                 layers=[probe.layer], should_stop=should_stop)
+        ref = probe.score(project(ref_states[:, 0], probe.direction), p_first)
+    return [{"harm": round(float(h), 4), "refusal_score": round(float(r), 4)} for h, r in zip(harm, ref)]
 
 
 def save_mitigation(m: Mitigation, folder: str | Path, probe: Probe) -> Path:

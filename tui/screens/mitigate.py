@@ -65,8 +65,8 @@ class MitigatePane(Vertical):
 
         def work(job) -> None:
             from rass_lite.bench import BATCH_SIZE, DEFAULT_MAX_TOKENS, BenchSpec
-            from rass_lite.mitigate.sweep import fit_condition_on, run_sweep
-            from rass_lite.probe import check_probe_matches, load_probe_set
+            from rass_lite.mitigate.sweep import condition_probe_sets, fit_condition_on, run_sweep
+            from rass_lite.probe import check_probe_matches
             from rass_lite.refusal.detect import detect_refusal
 
             model, probe = job.engine, job.probe
@@ -74,7 +74,7 @@ class MitigatePane(Vertical):
             condition = None
             if mode == "conditional":
                 job.ui(status.update, "fitting the harm condition")
-                condition = fit_condition_on(model, probe, records, (load_probe_set(None, "harmful"), load_probe_set(None, "harmless")))
+                condition = fit_condition_on(model, probe, records, condition_probe_sets(records))
             spec = BenchSpec(model=model.name, model_sha256=model.identity, set=self.value("set"), set_sha256=set_sha,
                              n=len(test), langs=langs, labels=None, limit=limit, probe=str(app.probe_dir),
                              probe_layer=probe.layer, max_tokens=DEFAULT_MAX_TOKENS, batch_size=BATCH_SIZE)
@@ -92,12 +92,12 @@ class MitigatePane(Vertical):
         if summary.get("status") == "cancelled":
             self.query_one("#mit-status", Label).update(f"stopped; finished scales are kept in {folder}")
             return
-        best = summary["recommended"]
-        lines = [f"{'0%':>7}{'100%':>51}"]
-        for line in chart(summary):
-            scale = float(line.split("|")[0])
-            lines.append(line + ("  ◀ recommended" if best is not None and scale == best else ""))
-        note = (f"recommended: {summary['mode']} scale {best:g} -> {folder}/recommended (use it in Triage A/B or Bench)"
+        best = summary.get("recommended_setting")
+        rows = chart(summary)
+        lines = [f"{'0%':>{rows[0].index('|') + 2}}{'100%':>51}"]
+        for line in rows:
+            lines.append(line + ("  ◀ recommended" if best is not None and line.split("|")[0].strip() == best else ""))
+        note = (f"recommended: {summary['mode']} setting {best} -> {folder}/recommended (use it in Triage A/B or Bench)"
                 if best is not None else "no scale cut overrefusal while harmful refusal fell at most 5 points")
         self.query_one("#mit-chart", Static).update("\n".join(lines) + "\n\n" + note)
         self.query_one("#mit-status", Label).update(f"done -> {folder}")
