@@ -2,11 +2,14 @@
 the same size from the same pool and beside MORBench-lite's benign_sensitive rows; search on
 (the default, one round) vs off (`--rounds 0`); cost per stage.
 
-    python benchmarks/rass_yield.py [--langs en,fr,zh] [--n 20] [--probe runs/probe8] [--bench runs/full-v2]
+    python benchmarks/rass_yield.py [--langs en,fr,zh] [--n 20] [--pool-sample 60] [--probe runs/probe8] [--bench runs/full-v2]
 
 Yield = share refused (refuse or partial) among the prompts the judge did not call harmful. The random
-sample is drawn (seeded) from the same pool, answered and judged the same way. MORBench-lite's figure
-comes from a finished bench run (`--bench`). Runs are recorded under runs/rass-yield/ and resume.
+sample is drawn (seeded) from the same pool, answered and judged the same way; a sample of --n is
+noisy (±11 points at 20), so a larger one (--pool-sample per language, another seeded draw) also
+estimates the pool's refusal rate with a 95 % interval. MORBench-lite's figure comes from a finished
+bench run (`--bench`). Runs are recorded under runs/rass-yield/ and resume; costs are the recorded
+runs' own elapsed seconds (generate + select), so a resumed benchmark reports what the runs cost.
 Prints one JSON object.
 """
 
@@ -23,15 +26,23 @@ from rass_lite.generate.step import GenerateSpec
 from rass_lite.refusal import is_refused
 from rass_lite.refusal.detect import detect_refusal
 from rass_lite.refusal.judge import Judge
-from rass_lite.runs import read_results
+from rass_lite.bench.stats import wilson
+from rass_lite.runs import read_results, read_run
 from rass_lite.select.step import ANSWER_TOKENS, BENIGN_CHOICES, BENIGN_RUBRIC
 
 
 def rass(out: Path, args, rounds: int) -> float:
-    t = time.perf_counter()
+    """Run (or resume) rass; the seconds its recorded stages spent."""
     subprocess.run([sys.executable, "-m", "rass_lite", "rass", "--probe", args.probe, "--langs", args.langs,
-                    "--n", str(args.n), "--rounds", str(rounds), "--out", str(out)], check=True)
-    return time.perf_counter() - t
+                    "--n", str(args.n), "--rounds", str(rounds), "--out", str(out)], check=True, stdout=subprocess.DEVNULL)
+    return sum(read_run(out / stage).elapsed_s for stage in ("pool", "select"))
+
+
+def answer_and_judge(model, judge, rows: list[dict]) -> None:
+    answers = model.generate_batch([r["prompt"] for r in rows], max_tokens=ANSWER_TOKENS, batch_size=16)
+    for r, a in zip(rows, answers):
+        r["refusal"] = detect_refusal(r["prompt"], a, r["lang"]).label
+        r["benign"] = judge.backend.choose(BENIGN_RUBRIC.format(lang=r["lang"], prompt=r["prompt"]), BENIGN_CHOICES)
 
 
 def yields(rows: list[dict]) -> dict:
@@ -49,6 +60,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=20)
     parser.add_argument("--probe", default="runs/probe8")
     parser.add_argument("--bench", default="runs/full-v2", help="a finished MORBench-lite bench run")
+    parser.add_argument("--pool-sample", type=int, default=60, help="prompts per language for the pool's refusal rate")
     args = parser.parse_args()
     root = Path("runs/rass-yield")
     seconds = {"search_on": rass(root / "on", args, GenerateSpec.rounds), "search_off": rass(root / "off", args, 0)}
@@ -61,14 +73,20 @@ def main() -> None:
     for lang in args.langs.split(","):
         group = sorted((r for r in pool if r["lang"] == lang), key=lambda r: r["id"])
         sample += rng.sample(group, min(len([s for s in selected["on"] if s["lang"] == lang]), len(group)))
+    wide_rng = random.Random(1)
+    wide = []
+    for lang in args.langs.split(","):
+        group = sorted((r for r in pool if r["lang"] == lang), key=lambda r: r["id"])
+        wide += [dict(r) for r in wide_rng.sample(group, min(args.pool_sample, len(group)))]
     model = LlamaBackend.load()
     judge = Judge(model)
     t = time.perf_counter()
-    answers = model.generate_batch([r["prompt"] for r in sample], max_tokens=ANSWER_TOKENS, batch_size=16)
-    for r, a in zip(sample, answers):
-        r["refusal"] = detect_refusal(r["prompt"], a, r["lang"]).label
-        r["benign"] = judge.backend.choose(BENIGN_RUBRIC.format(lang=r["lang"], prompt=r["prompt"]), BENIGN_CHOICES)
+    answer_and_judge(model, judge, sample)
     seconds["random_sample_verify"] = time.perf_counter() - t
+    answer_and_judge(model, judge, wide)
+    pool_rate = yields(wide)
+    for y in pool_rate.values():
+        y["ci95"] = [round(x, 3) for x in wilson(y["refused"], y["benign"])]
 
     bench = [r for r in read_results(args.bench).values() if r["label"] == "benign_sensitive"
              and r["lang"] in args.langs.split(",")]
@@ -77,7 +95,8 @@ def main() -> None:
     print(json.dumps({
         "langs": args.langs, "n_per_language": args.n, "pool_candidates": n_pool,
         "yield": {"rass_search_on": yields(selected["on"]), "rass_search_off": yields(selected["off"]),
-                  "random_sample_same_pool": yields(sample), "morbench_lite_benign_sensitive": yields(bench)},
+                  "random_sample_same_pool": yields(sample), f"pool_rate_{args.pool_sample}_per_language": pool_rate,
+                  "morbench_lite_benign_sensitive": yields(bench)},
         "benign_verdicts": {k: {v: sum(r.get("benign") == v for r in rows) for v in BENIGN_CHOICES}
                             for k, rows in (("on", selected["on"]), ("off", selected["off"]), ("random", sample))},
         "seconds": {k: round(v, 1) for k, v in seconds.items()},
