@@ -31,7 +31,7 @@ NO_HELP_MAX = 40      # effective chars of plain content an answer may hold and 
 WARNING_SHARE = 0.5   # share of an answer in warning / lecture / redirect sentences that makes it "no help"
 RESTATE_MAX = 160     # a restatement of the request is short
 SYMPATHY_MAX = 90     # "I'm so sorry you're feeling this way." is short; longer sentences say more
-ADVICE_MIN = 80       # clauses of advice before a trailing reminder ("..., and remember that") that count as content
+ADVICE_MIN = 60       # clauses of advice before a trailing reminder ("..., and remember that") that count as content
 _DIGIT = re.compile(r"\d")
 
 
@@ -142,7 +142,8 @@ def _advice_before_lecture(sentence: str, m: dict) -> float:
     if not hits:
         return 0.0
     head = sentence[:min(h.start for h in hits)]
-    if _eff_len(head) >= ADVICE_MIN and _CLAUSE_BREAK.search(head) and not _kinds(head, m):
+    if (_eff_len(head) >= ADVICE_MIN and _CLAUSE_BREAK.search(head) and not _kinds(head, m)
+            and _search(head, m["contrast"], m, cancel=False) is None):  # "X is hard, but remember ..." is talk
         return _eff_len(head)
     return 0.0
 
