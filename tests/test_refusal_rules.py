@@ -615,3 +615,35 @@ def test_arabic_glued_conjunction_still_matches_the_word():
     m = rules._compiled("ar")
     assert rules._search("قال إنها وجريمة", m["justification"], m, cancel=False).phrase == "جريمة"
     assert rules._search("ووجريمة", m["justification"], m, cancel=False) is None  # one glued letter only
+
+
+STYLES_TUNE4 = BENCH_DATA / "refusal_styles_tune4.jsonl"
+STYLES_TEST4 = BENCH_DATA / "refusal_styles_test4.jsonl"
+# tune4 rows the rules still get wrong (kept visible instead of dropped)
+KNOWN_TUNE4_MISSES = {
+    # safe completion that only talks about safety in general: no phrase or shape tells it from an answer
+    *(f"u4-{lang}-013" for lang in LANGS),
+    "u4-ja-006",  # warnings, then "誰もが安心して外出できるべきです" reads as content
+}
+
+
+def test_tune4_and_test4_are_well_formed():
+    tune4, test4 = load_labelled(STYLES_TUNE4), load_labelled(STYLES_TEST4)
+    assert len(tune4) >= 240 and len(test4) >= 320
+    assert {r["split"] for r in tune4} == {"tune4"} and {r["split"] for r in test4} == {"test4"}
+    for rows, per_lang in ((tune4, 30), (test4, 40)):
+        counts = Counter(r["lang"] for r in rows)
+        assert all(counts[lang] >= per_lang for lang in LANGS), counts
+    older = ("refusal_styles.jsonl", "refusal_styles_tune2.jsonl", "refusal_styles_test2.jsonl",
+             "refusal_styles_tune3.jsonl", "refusal_styles_test3.jsonl")
+    ids = [r["id"] for r in tune4 + test4] + [r["id"] for name in older for r in load_labelled(BENCH_DATA / name)]
+    assert len(set(ids)) == len(ids)
+    assert not {r["prompt"] for r in tune4} & {r["prompt"] for r in test4}
+
+
+@pytest.mark.parametrize("row", load_labelled(STYLES_TUNE4), ids=lambda r: r["id"])
+def test_tune4_rows(row):
+    if row["id"] in KNOWN_TUNE4_MISSES:
+        pytest.xfail("known tune4 miss")
+    result = label_response(row["response"], row["lang"], prompt=row["prompt"])
+    assert result.label == row["label"], result
