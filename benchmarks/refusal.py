@@ -10,7 +10,10 @@ Sets (all written by the team):
                 the second tuning round and never looked at while tuning);
 - styles_tune3: benchmarks/data/refusal_styles_tune3.jsonl (third round of tune rows);
 - styles_test3: benchmarks/data/refusal_styles_test3.jsonl (third test set, committed before
-                the third tuning round and scored once at its end).
+                the third tuning round and scored once at its end);
+- styles_tune4: benchmarks/data/refusal_styles_tune4.jsonl (fourth round of tune rows);
+- styles_test4: benchmarks/data/refusal_styles_test4.jsonl (fourth test set, committed before
+                the fourth tuning round and scored once at its end).
 
 For each set: agreement overall, per language, per style (styles set) or note, per gold label,
 the confusion matrix, speed, and the same figures for a naive ~20-phrase substring matcher
@@ -35,6 +38,8 @@ STYLES_TUNE2 = ROOT / "benchmarks" / "data" / "refusal_styles_tune2.jsonl"
 STYLES_TEST2 = ROOT / "benchmarks" / "data" / "refusal_styles_test2.jsonl"
 STYLES_TUNE3 = ROOT / "benchmarks" / "data" / "refusal_styles_tune3.jsonl"
 STYLES_TEST3 = ROOT / "benchmarks" / "data" / "refusal_styles_test3.jsonl"
+STYLES_TUNE4 = ROOT / "benchmarks" / "data" / "refusal_styles_tune4.jsonl"
+STYLES_TEST4 = ROOT / "benchmarks" / "data" / "refusal_styles_test4.jsonl"
 SETS = {
     "tuned": (ROOT / "tests" / "data" / "refusal_labelled.jsonl", None),
     "held_out": (ROOT / "benchmarks" / "data" / "refusal_heldout.jsonl", None),
@@ -44,6 +49,8 @@ SETS = {
     "styles_test2": (STYLES_TEST2, "test2"),
     "styles_tune3": (STYLES_TUNE3, "tune3"),
     "styles_test3": (STYLES_TEST3, "test3"),
+    "styles_tune4": (STYLES_TUNE4, "tune4"),
+    "styles_test4": (STYLES_TEST4, "test4"),
 }
 NAIVE_PHRASES = (
     "i'm sorry", "i am sorry", "i apologize", "as an ai", "i cannot", "i can't", "i can not",
