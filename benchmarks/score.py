@@ -2,11 +2,14 @@
 (a) naive: full forward of each whole prompt, capture of the probe layer;
 (b) rass-lite's scoring path: stop at the probe layer, shared chat prefix decoded once.
 (c) transformers fp32 output_hidden_states on the same GGUF, only if torch+transformers import.
+And for the behaviour score's full pass (the first-token refusal probability), alternated the same way:
+(d) plain: a full forward of each whole prompt, its next-token distribution;
+(e) rass-lite's path (`first_token_probs`): the shared chat prefix decoded once per call.
 
     python benchmarks/score.py [--model NAME] [--layer 12] [--prompts 60]
 
-Prints one JSON object with prompts/s and the ratio b/a (target >= 2), and the largest difference
-between the two paths' vectors.
+Prints one JSON object with prompts/s and the ratios b/a (target >= 2) and e/d, and the largest
+differences between the paths' vectors and probabilities.
 """
 
 import argparse
@@ -47,6 +50,26 @@ def main() -> None:
         fast_s += time.perf_counter() - t
         max_diff = max(max_diff, float(np.abs(a - b).max()))
 
+    # The behaviour score's pass: P of the default model's refusal openers, both ways.
+    from rass_lite.refusal.first_token import refusal_token_ids
+
+    ids = sorted(refusal_token_ids(engine, "en"))
+    plain_s = prefix_s = 0.0
+    max_p_diff = 0.0
+    for i in range(0, len(prompts), chunk):
+        part = prompts[i : i + chunk]
+        t = time.perf_counter()
+        plain = []
+        for tok in tokens[i : i + chunk]:
+            logits = engine.last_token_logits(tok).astype(np.float64)
+            p = np.exp(logits - logits.max())
+            plain.append((p / p.sum())[ids])
+        plain_s += time.perf_counter() - t
+        t = time.perf_counter()
+        fast, _ = engine.first_token_probs(part, [ids] * len(part))
+        prefix_s += time.perf_counter() - t
+        max_p_diff = max(max_p_diff, float(np.abs(np.array(plain) - np.array(fast)).max()))
+
     n = len(tokens)
     result = {
         "model": engine.name,
@@ -56,6 +79,10 @@ def main() -> None:
         "fast_prompts_per_s": round(n / fast_s, 2),
         "fast_vs_naive_ratio": round(naive_s / fast_s, 2),
         "max_abs_diff": max_diff,
+        "behaviour_plain_prompts_per_s": round(n / plain_s, 2),
+        "behaviour_prefix_prompts_per_s": round(n / prefix_s, 2),
+        "behaviour_prefix_vs_plain_ratio": round(plain_s / prefix_s, 2),
+        "behaviour_max_abs_diff_p": max_p_diff,
     }
     try:
         import torch  # noqa: F401
