@@ -148,7 +148,9 @@ def run_bench(backend: TextBackend, records: list[dict], folder: str | Path, spe
                 chunk = todo[start:start + batch]
                 steered = [r for r in chunk if decisions[r["id"]]["steered"]]
                 plain = [r for r in chunk if not decisions[r["id"]]["steered"]]
-                if baseline is not None and all(r["id"] in baseline for r in plain):
+                if not plain:  # every prompt of the chunk is steered (global mode): no unsteered pass
+                    finished = not should_stop()
+                elif baseline is not None and all(r["id"] in baseline for r in plain):
                     for r in plain:
                         write(r, baseline[r["id"]])
                     finished = not should_stop()

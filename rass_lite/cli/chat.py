@@ -20,6 +20,8 @@ def register(sub) -> None:
     add_steering_options(p)
     p.add_argument("--mitigate", metavar="DIR", help="a mitigation folder (from `mitigate sweep`): steer when it says so")
     p.add_argument("--why", action="store_true", help="with --mitigate: say whether the prompt was steered and why")
+    p.add_argument("--lang", default="en", metavar="L",
+                   help="with --mitigate: the prompt's language (its refusal markers and harm threshold; default en)")
     p.set_defaults(run=run)
 
 
@@ -37,7 +39,7 @@ def run(args) -> int:
         mitigation = load_mitigation(args.mitigate, model)
         probe = Probe.load(mitigation.probe)
         check_probe_matches(probe, model)
-        (decision,) = mitigation.decide(model, probe, [args.prompt])
+        (decision,) = mitigation.decide(model, probe, [args.prompt], langs=[args.lang])
         if decision["steered"]:
             steer = mitigation.steering(model, probe)
         if args.why:
