@@ -98,7 +98,7 @@ class MitigatePane(Vertical):
         for line in rows:
             lines.append(line + ("  ◀ recommended" if best is not None and line.split("|")[0].strip() == best else ""))
         note = (f"recommended: {summary['mode']} setting {best} -> {folder}/recommended (use it in Triage A/B or Bench)"
-                if best is not None else "no scale cut overrefusal while harmful refusal fell at most 5 points")
+                if best is not None else "no setting cut overrefusal while harmful refusal fell at most 5 points")
         self.query_one("#mit-chart", Static).update("\n".join(lines) + "\n\n" + note)
         self.query_one("#mit-status", Label).update(f"done -> {folder}")
         self.app.log_line(note)
