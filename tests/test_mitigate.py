@@ -71,8 +71,7 @@ def test_conditional_mode_steers_exactly_what_its_condition_selects(fake_setup, 
     # The gate reads the behaviour score, computed here separately: projection + first-token P(refuse).
     p_first, _ = first_token_signal(model, probe, prompts, [r["lang"] for r in records])
     ref = probe.score(project(model.capture(prompts, [probe.layer])[:, 0], probe.direction), p_first)
-    cuts = np.array([cond.threshold_for(r["lang"]) for r in records])
-    expected = (np.round(harm_score, 4) < cuts) & (np.round(ref, 4) >= -1.0)
+    expected = (harm_score < cond.threshold) & (ref >= -1.0)
     assert [got[r["id"]]["steered"] for r in records] == expected.tolist()
     assert expected.any() and not expected.all()
     assert not any(got[r["id"]]["steered"] for r in records if r["label"] == "harmful")
@@ -131,8 +130,7 @@ def test_sweep_over_protect_levels_steers_what_each_threshold_selects(fake_setup
         run = summary["settings"][key]["run"]
         assert run == f"scale-0.5-protect-{protect:g}"
         got = read_results(tmp_path / "sweep" / run)
-        cuts = np.array([conditions[protect].threshold_for(r["lang"]) for r in test])
-        expected = (np.round(harm_score, 4) < cuts) & (np.round(ref, 4) >= -1.0)
+        expected = (np.round(harm_score, 4) < conditions[protect].threshold) & (np.round(ref, 4) >= -1.0)
         assert [got[r["id"]]["steered"] for r in test] == expected.tolist()
     steered = {k: sum(r["steered"] for r in read_results(tmp_path / "sweep" / v["run"]).values())
                for k, v in summary["settings"].items() if k != "0"}
@@ -140,31 +138,8 @@ def test_sweep_over_protect_levels_steers_what_each_threshold_selects(fake_setup
     best = summary["recommended_setting"]
     assert best in ("0.5 p0.3", "0.5 p0.95") and summary["recommended_run"] == summary["settings"][best]["run"]
     m = load_mitigation(tmp_path / "sweep" / "recommended", model)
-    chosen = conditions[summary["settings"][best]["protect"]]
-    assert (m.condition.threshold, m.condition.thresholds) == (chosen.threshold, chosen.thresholds)
+    assert m.condition.threshold == conditions[summary["settings"][best]["protect"]].threshold
     assert dpo_pairs(tmp_path / "sweep")  # export finds the recommended run by its folder
-
-
-def test_thresholds_per_language_catch_the_asked_share_in_each():
-    """A language whose harm scores sit higher gets its own cut: with one global cut it would lose
-    none of its harmful prompts to steering and the other language would lose many."""
-    from rass_lite.mitigate.condition import MIN_PER_LANGUAGE, fit_thresholds
-
-    rng = np.random.default_rng(1)
-    n = 200
-    harm = np.concatenate([rng.normal(1.0, 1.0, n), rng.normal(4.0, 1.0, n)])
-    benign = np.concatenate([rng.normal(-1.0, 1.0, n), rng.normal(2.0, 1.0, n)])
-    langs = ["en"] * n + ["fr"] * n
-    few = ["en"] * (2 * n - MIN_PER_LANGUAGE + 1) + ["ja"] * (MIN_PER_LANGUAGE - 1)
-    threshold, per_language = fit_thresholds(harm, benign, langs, langs, 0.8)
-    assert set(per_language) == {"en", "fr"} and per_language["fr"] > per_language["en"] + 2
-    for g, lo in (("en", 0), ("fr", n)):
-        assert np.mean(harm[lo:lo + n] >= per_language[g]) == pytest.approx(0.8, abs=0.01)
-    assert np.mean(harm[:n] >= threshold) < 0.7 < 0.95 < np.mean(harm[n:] >= threshold)
-    _, too_few = fit_thresholds(harm, benign, few, few, 0.8)
-    assert set(too_few) == {"en"}  # ja has fewer than MIN_PER_LANGUAGE prompts: the global cut
-    _, balanced = fit_thresholds(harm, benign, langs, langs, None)
-    assert 0 < balanced["en"] < 1 and 2.5 < balanced["fr"] < 3.5  # midway between each language's classes
 
 
 def test_condition_candidates_fit_and_threshold():

@@ -21,7 +21,7 @@ def register(sub) -> None:
     p.add_argument("--mitigate", metavar="DIR", help="a mitigation folder (from `mitigate sweep`): steer when it says so")
     p.add_argument("--why", action="store_true", help="with --mitigate: say whether the prompt was steered and why")
     p.add_argument("--lang", default="en", metavar="L",
-                   help="with --mitigate: the prompt's language (its refusal markers and harm threshold; default en)")
+                   help="with --mitigate: the prompt's language (for its refusal markers in the behaviour score; default en)")
     p.set_defaults(run=run)
 
 

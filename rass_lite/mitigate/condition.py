@@ -7,10 +7,7 @@ Three candidates, each a linear score s(h) = w·h (larger = more harmful), fitte
   refusal, or the last prompt token);
 - `harm_ridge`: a ridge-regularised Fisher discriminant on the full state,
   w = (Σ_within + λ·tr(Σ)/d·I)⁻¹ (μ_harmful − μ_benign_sensitive), closed form, no iterations.
-A condition fires (harmful) when s ≥ threshold; the threshold is fitted on train scores, one per
-language where the train prompts of that language suffice (a language's scores sit on their own
-scale, so one global cut lets through a different share of each language's harmful prompts), the
-global one elsewhere.
+A condition fires (harmful) when s ≥ threshold; the threshold is fitted on train scores.
 """
 
 from __future__ import annotations
@@ -22,7 +19,6 @@ import numpy as np
 from ..probe.directions import ridge_fisher
 
 RIDGE = 1.0  # shrinkage in units of the mean variance; strong, since there are fewer items than dims
-MIN_PER_LANGUAGE = 20  # train harmful and benign prompts a language needs for its own threshold
 
 
 @dataclass(frozen=True)
@@ -32,17 +28,12 @@ class Condition:
     position: str  # last | instruction
     weights: np.ndarray  # [n_embd]
     threshold: float  # s >= threshold: harmful (do not steer)
-    thresholds: dict[str, float] | None = None  # per language, where fitted; else `threshold`
 
     def score(self, states: np.ndarray) -> np.ndarray:
         return np.asarray(states, np.float64) @ self.weights.astype(np.float64)
 
-    def threshold_for(self, lang: str | None) -> float:
-        return (self.thresholds or {}).get(lang, self.threshold)
-
-    def harmful(self, states: np.ndarray, langs: list[str] | None = None) -> np.ndarray:
-        cuts = np.array([self.threshold_for(lang) for lang in langs]) if langs is not None else self.threshold
-        return self.score(states) >= cuts
+    def harmful(self, states: np.ndarray) -> np.ndarray:
+        return self.score(states) >= self.threshold
 
 
 def mean_direction(harmful: np.ndarray, benign: np.ndarray) -> np.ndarray:
@@ -60,21 +51,6 @@ def balanced_threshold(harmful_scores: np.ndarray, benign_scores: np.ndarray) ->
         if acc > best_acc:
             best, best_acc = c, acc
     return float(best)
-
-
-def fit_thresholds(harm: np.ndarray, benign: np.ndarray, harm_langs: list[str], benign_langs: list[str],
-                   protect: float | None) -> tuple[float, dict[str, float]]:
-    """(global threshold, {lang: threshold}) from train scores: the balanced-accuracy cut, or with
-    `protect` the cut that catches that share of the harmful prompts; per language where it has
-    MIN_PER_LANGUAGE prompts on both sides."""
-    def cut(h: np.ndarray, b: np.ndarray) -> float:
-        return balanced_threshold(h, b) if protect is None else float(np.quantile(h, 1 - protect))
-
-    harm, benign = np.asarray(harm, np.float64), np.asarray(benign, np.float64)
-    lh, lb = np.asarray(harm_langs), np.asarray(benign_langs)
-    per_language = {g: cut(harm[lh == g], benign[lb == g]) for g in sorted(set(lh.tolist()))
-                    if (lh == g).sum() >= MIN_PER_LANGUAGE and (lb == g).sum() >= MIN_PER_LANGUAGE}
-    return cut(harm, benign), per_language
 
 
 def fit_condition(kind: str, layer: int, position: str, harmful: np.ndarray, benign: np.ndarray,

@@ -67,7 +67,7 @@ class Mitigation:
         out = []
         for s in signals:
             h, r = s["harm"], s["refusal_score"]
-            if h >= self.condition.threshold_for(s.get("lang")):
+            if h >= self.condition.threshold:
                 steered, why = False, "harm condition fired"
             elif self.gate is not None and r < self.gate:
                 steered, why = False, "far from refusing"
@@ -81,7 +81,7 @@ class Mitigation:
         return {"mode": self.mode, "scale": self.scale, "blocks": list(self.blocks), "gate": self.gate,
                 "model_sha256": self.model_sha256, "probe": self.probe,
                 "condition": None if c is None else {"kind": c.kind, "layer": c.layer, "position": c.position,
-                                                      "threshold": c.threshold, "thresholds": c.thresholds}}
+                                                      "threshold": c.threshold}}
 
 
 def condition_signals(model, probe: Probe, condition: Condition, prompts: list[str], langs: list[str] | None,
@@ -99,9 +99,7 @@ def condition_signals(model, probe: Probe, condition: Condition, prompts: list[s
         p_first, ref_states = first_token_signal(model, probe, prompts, langs or ["en"] * len(prompts),
                                                  layers=[probe.layer], should_stop=should_stop)
         ref = probe.score(project(ref_states[:, 0], probe.direction), p_first)
-    langs = langs or ["en"] * len(prompts)
-    return [{"harm": round(float(h), 4), "refusal_score": round(float(r), 4), "lang": lang}
-            for h, r, lang in zip(harm, ref, langs)]
+    return [{"harm": round(float(h), 4), "refusal_score": round(float(r), 4)} for h, r in zip(harm, ref)]
 
 
 def save_mitigation(m: Mitigation, folder: str | Path, probe: Probe) -> Path:
@@ -123,8 +121,7 @@ def load_mitigation(folder: str | Path, model=None) -> Mitigation:
         if d.get("condition"):
             c = d["condition"]
             cond = Condition(c["kind"], int(c["layer"]), c["position"], np.load(folder / "condition.npy"),
-                             float(c["threshold"]),
-                             {g: float(t) for g, t in c["thresholds"].items()} if c.get("thresholds") else None)
+                             float(c["threshold"]))
         m = Mitigation(d["mode"], float(d["scale"]), tuple(d["blocks"]), d["model_sha256"], d["probe"],
                        d.get("gate"), cond)
     except FileNotFoundError as exc:

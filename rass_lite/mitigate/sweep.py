@@ -30,7 +30,7 @@ from ..records import atomic_open, write_json
 from ..refusal import is_refused
 from ..runs import read_results
 from ..score import score_records
-from .condition import Condition, fit_condition, fit_thresholds
+from .condition import Condition, fit_condition
 from .split import is_test_item, split_by_item
 from .steer import Mitigation, condition_signals, save_mitigation
 
@@ -93,14 +93,8 @@ def fit_conditions_on(model, probe: Probe, records: list[dict], probe_sets, *, k
 
         best = max(range(len(layers)), key=lambda i: (round(worst(i), 3), -i))
     cond = fit_condition(kind, layers[best], position, h[:, best], b[:, best], probe.vectors.directions.get(layers[best]))
-    sh, sb = cond.score(h[:, best]), cond.score(b[:, best])
-    lang_h = [r.get("lang", "en") for r in h_records]
-    lang_b = [r.get("lang", "en") for r in b_records]
-    out = {}
-    for p in protects:
-        threshold, per_language = fit_thresholds(sh, sb, lang_h, lang_b, p)
-        out[p] = replace(cond, threshold=threshold, thresholds=per_language or None)
-    return out
+    train_harm = cond.score(h[:, best])
+    return {p: cond if p is None else replace(cond, threshold=float(np.quantile(train_harm, 1 - p))) for p in protects}
 
 
 def setting_names(scale: float, protect: float | None, several: bool) -> tuple[str, str]:
@@ -157,9 +151,7 @@ def run_sweep(model, probe: Probe, test: list[dict], folder: str | Path, base_sp
                 return {"status": status}
             runs[key] = list(read_results(folder / sub).values())
             settings[key] = {"scale": scale, "protect": protect, "run": sub,
-                             "threshold": None if cond is None or not scale else round(cond.threshold, 4),
-                             "thresholds": None if cond is None or not scale or not cond.thresholds else
-                             {g: round(t, 4) for g, t in cond.thresholds.items()}}
+                             "threshold": None if cond is None or not scale else round(cond.threshold, 4)}
             if scale == 0 and mode == "conditional":
                 baseline = {r["id"]: r["response"] for r in runs[key]}
     summary = trade_off(runs, mode)
