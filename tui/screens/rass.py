@@ -13,14 +13,19 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Checkbox, DataTable, Input, Label, ProgressBar, Static
 
+from rass_lite.cli.rass import DEFAULT_LANGS
 from rass_lite.errors import InputError, RassError
+from rass_lite.generate.step import GenerateSpec
+from rass_lite.select.band import DEFAULT_BAND
 
 from ..charts import histogram
 from ..jobs import run_folder
 from .bench import side_model
 
-FIELDS = [("langs", "en,zh,es", 12), ("n-per-category", "6", 4), ("rounds", "2", 4), ("parents", "6", 4),
-          ("children", "3", 4), ("n", "20", 4), ("band", "-1,4", 7)]
+# The CLI's defaults (`rass-lite rass`), so a run from the pane equals the command's.
+FIELDS = [("langs", DEFAULT_LANGS, 12), ("n-per-category", str(GenerateSpec.n_per_category), 4),
+          ("rounds", str(GenerateSpec.rounds), 4), ("parents", str(GenerateSpec.parents), 4),
+          ("children", str(GenerateSpec.children), 4), ("n", "20", 4), ("band", f"{DEFAULT_BAND[0]:g},{DEFAULT_BAND[1]:g}", 7)]
 
 
 class RassPane(Vertical):
