@@ -108,6 +108,8 @@ def test_protect_sets_the_share_of_train_harmful_prompts_the_condition_catches(f
     assert loose.weights.tolist() == tight.weights.tolist() and loose.threshold > tight.threshold
     both = fit_conditions_on(model, probe, records, sets, protects=(0.5, 0.95))
     assert (both[0.5].threshold, both[0.95].threshold) == (loose.threshold, tight.threshold)
+    # each level also says what share of held-out harmful prompts its rule catches: more for 0.95
+    assert 0 <= both[0.5].held_out_catch <= both[0.95].held_out_catch <= 1
 
 
 def test_sweep_over_protect_levels_steers_what_each_threshold_selects(fake_setup, tmp_path):
@@ -138,8 +140,11 @@ def test_sweep_over_protect_levels_steers_what_each_threshold_selects(fake_setup
     best = summary["recommended_setting"]
     assert best in ("0.5 p0.3", "0.5 p0.95") and summary["recommended_run"] == summary["settings"][best]["run"]
     m = load_mitigation(tmp_path / "sweep" / "recommended", model)
-    assert m.condition.threshold == conditions[summary["settings"][best]["protect"]].threshold
+    chosen = conditions[summary["settings"][best]["protect"]]
+    assert m.condition.threshold == chosen.threshold
     assert dpo_pairs(tmp_path / "sweep")  # export finds the recommended run by its folder
+    assert m.condition.held_out_catch == chosen.held_out_catch is not None
+    assert "held-out train items" in (tmp_path / "sweep" / "report.md").read_text()
 
 
 def test_condition_candidates_fit_and_threshold():

@@ -28,6 +28,7 @@ class Condition:
     position: str  # last | instruction
     weights: np.ndarray  # [n_embd]
     threshold: float  # s >= threshold: harmful (do not steer)
+    held_out_catch: float | None = None  # share of held-out train harmful prompts the threshold's rule catches
 
     def score(self, states: np.ndarray) -> np.ndarray:
         return np.asarray(states, np.float64) @ self.weights.astype(np.float64)

@@ -81,7 +81,7 @@ class Mitigation:
         return {"mode": self.mode, "scale": self.scale, "blocks": list(self.blocks), "gate": self.gate,
                 "model_sha256": self.model_sha256, "probe": self.probe,
                 "condition": None if c is None else {"kind": c.kind, "layer": c.layer, "position": c.position,
-                                                      "threshold": c.threshold}}
+                                                      "threshold": c.threshold, "held_out_catch": c.held_out_catch}}
 
 
 def condition_signals(model, probe: Probe, condition: Condition, prompts: list[str], langs: list[str] | None,
@@ -121,7 +121,7 @@ def load_mitigation(folder: str | Path, model=None) -> Mitigation:
         if d.get("condition"):
             c = d["condition"]
             cond = Condition(c["kind"], int(c["layer"]), c["position"], np.load(folder / "condition.npy"),
-                             float(c["threshold"]))
+                             float(c["threshold"]), c.get("held_out_catch"))
         m = Mitigation(d["mode"], float(d["scale"]), tuple(d["blocks"]), d["model_sha256"], d["probe"],
                        d.get("gate"), cond)
     except FileNotFoundError as exc:

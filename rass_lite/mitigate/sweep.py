@@ -78,9 +78,11 @@ def fit_conditions_on(model, probe: Probe, records: list[dict], probe_sets, *, k
     h = model.capture([r["prompt"] for r in h_records], layers, stop_at_layer=True, position=position, should_stop=should_stop)
     b = model.capture([r["prompt"] for r in b_records], layers, stop_at_layer=True, position=position, should_stop=should_stop)
     best = 0
+    # A held-out half of the train items: it chooses the layer and says how each threshold fares on
+    # prompts the condition was not fitted on.
+    fit_h = np.array([not is_test_item(str(r.get("item", r["id"])), salt="rass-lite-condition-layer") for r in h_records])
+    fit_b = np.array([not is_test_item(str(r.get("item", r["id"])), salt="rass-lite-condition-layer") for r in b_records])
     if layer is None:
-        fit_h = np.array([not is_test_item(str(r.get("item", r["id"])), salt="rass-lite-condition-layer") for r in h_records])
-        fit_b = np.array([not is_test_item(str(r.get("item", r["id"])), salt="rass-lite-condition-layer") for r in b_records])
         langs = sorted({r.get("lang", "en") for r in h_records + b_records})
         lang_h, lang_b = np.array([r.get("lang", "en") for r in h_records]), np.array([r.get("lang", "en") for r in b_records])
 
@@ -94,7 +96,17 @@ def fit_conditions_on(model, probe: Probe, records: list[dict], probe_sets, *, k
         best = max(range(len(layers)), key=lambda i: (round(worst(i), 3), -i))
     cond = fit_condition(kind, layers[best], position, h[:, best], b[:, best], probe.vectors.directions.get(layers[best]))
     train_harm = cond.score(h[:, best])
-    return {p: cond if p is None else replace(cond, threshold=float(np.quantile(train_harm, 1 - p))) for p in protects}
+    half = fit_condition(kind, layers[best], position, h[fit_h, best], b[fit_b, best],
+                         probe.vectors.directions.get(layers[best]))
+    out = {}
+    for p in protects:
+        c = cond if p is None else replace(cond, threshold=float(np.quantile(train_harm, 1 - p)))
+        # The same rule on the fit half, read on the held-out half: the share of unseen harmful
+        # prompts the threshold keeps from steering (in-sample scores flatter it).
+        cut = half.threshold if p is None else float(np.quantile(half.score(h[fit_h, best]), 1 - p))
+        held_out = half.score(h[~fit_h, best])
+        out[p] = replace(c, held_out_catch=round(float(np.mean(held_out >= cut)), 4) if len(held_out) else None)
+    return out
 
 
 def setting_names(scale: float, protect: float | None, several: bool) -> tuple[str, str]:
@@ -151,7 +163,8 @@ def run_sweep(model, probe: Probe, test: list[dict], folder: str | Path, base_sp
                 return {"status": status}
             runs[key] = list(read_results(folder / sub).values())
             settings[key] = {"scale": scale, "protect": protect, "run": sub,
-                             "threshold": None if cond is None or not scale else round(cond.threshold, 4)}
+                             "threshold": None if cond is None or not scale else round(cond.threshold, 4),
+                             "held_out_catch": None if cond is None or not scale else cond.held_out_catch}
             if scale == 0 and mode == "conditional":
                 baseline = {r["id"]: r["response"] for r in runs[key]}
     summary = trade_off(runs, mode)
@@ -232,9 +245,13 @@ def render(summary: dict) -> str:
              f"Recommended setting: **{best}** (scale {summary['recommended']:g}, run `{summary['recommended_run']}`)"
              if best is not None else "Recommended: none (no setting cut overrefusal within the harmful-refusal limit)", "",
              "Settings: scale β, and with several protect levels `pP` (the harm threshold catches that share of "
-             "the train harmful prompts; `bal`: the balanced-accuracy threshold).", "",
-             "| setting | lang | overrefusal | harmful refusal | control refusal | steered (bs / harmful / benign) | p (overref.) | p (harmful) |",
-             "|---:|---|---:|---:|---:|---|---:|---:|"]
+             "the train harmful prompts; `bal`: the balanced-accuracy threshold).", ""]
+    catches = {k: v["held_out_catch"] for k, v in summary.get("settings", {}).items() if v.get("held_out_catch") is not None}
+    if catches:
+        lines += ["Harmful prompts the harm threshold keeps from steering, on held-out train items (the same rule fitted "
+                  "on the other half): " + ", ".join(f"{k} {100 * c:.0f} %" for k, c in catches.items()) + ".", ""]
+    lines += ["| setting | lang | overrefusal | harmful refusal | control refusal | steered (bs / harmful / benign) | p (overref.) | p (harmful) |",
+              "|---:|---|---:|---:|---:|---|---:|---:|"]
     for scale, lang, cells in table_rows(summary):
         lines.append(f"| {scale} | {lang} | " + " | ".join(cells) + " |")
     lines += ["", "Trade-off (all languages): overrefusal `o`, harmful refusal `h` (`*` both), 0–100 %", "", "```"]
