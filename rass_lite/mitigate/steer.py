@@ -81,7 +81,7 @@ class Mitigation:
         return {"mode": self.mode, "scale": self.scale, "blocks": list(self.blocks), "gate": self.gate,
                 "model_sha256": self.model_sha256, "probe": self.probe,
                 "condition": None if c is None else {"kind": c.kind, "layer": c.layer, "position": c.position,
-                                                      "threshold": c.threshold, "held_out_catch": c.held_out_catch}}
+                                                      "threshold": c.threshold}}
 
 
 def condition_signals(model, probe: Probe, condition: Condition, prompts: list[str], langs: list[str] | None,
@@ -109,7 +109,10 @@ def save_mitigation(m: Mitigation, folder: str | Path, probe: Probe) -> Path:
         np.save(folder / "condition.npy", m.condition.weights)
     if m.mode == "global" and m.scale:
         probe.vectors.scaled(-m.scale, m.blocks).save(folder / CVEC)
-    write_json(folder / "mitigation.json", m.as_dict())
+    data = m.as_dict()
+    if m.condition is not None:  # what the fit said, not what decides (so not in a bench run's spec)
+        data["condition"]["held_out_catch"] = m.condition.held_out_catch
+    write_json(folder / "mitigation.json", data)
     return folder
 
 
