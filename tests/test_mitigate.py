@@ -213,7 +213,9 @@ def test_chat_mitigate_answers_an_overrefusal_and_still_refuses_harm(cli, qwen, 
     assert code == 0 and err.startswith("not steered") and label_response(out, "en").label != "comply", (out, err)
     meta = json.loads((tmp_path / "m" / "mitigation.json").read_text())
     assert meta["condition"] == {"kind": "harm_ridge", "layer": 12, "position": "instruction",
-                                 "threshold": meta["condition"]["threshold"]}
+                                 "threshold": meta["condition"]["threshold"],
+                                 "held_out_catch": meta["condition"]["held_out_catch"]}
+    assert 0 < meta["condition"]["held_out_catch"] < 1
 
 
 def test_unsteered_answers_equal_the_unmitigated_run_on_the_real_model(smol, tmp_path):
