@@ -76,8 +76,7 @@ def run_bench(backend: TextBackend, records: list[dict], folder: str | Path, spe
     mitigated run copy its unsteered answers instead of answering the chunk again: the same text.
     `scores` (id -> score_records' fields) and `signals` (id -> the mitigation's condition signals)
     computed once beforehand stand in for scoring the prompts again (a sweep's settings share them)."""
-    from ..mitigate.steer import condition_signals
-    from ..score import score_records
+    from ..mitigate.steer import scored_signals
 
     progress = progress or silent
     batch = spec.batch_size
@@ -88,25 +87,21 @@ def run_bench(backend: TextBackend, records: list[dict], folder: str | Path, spe
         progress(run.n_done, len(records), "resuming" if done else "")
         pending = [r for r in todo if r["id"] not in done]
         conditional = mitigation is not None and mitigation.mode == "conditional" and mitigation.scale != 0
+        decisions = {}
         try:
-            if probe is not None and scores is None and (pending or (conditional and signals is None and todo)):
-                # Scores come from the unsteered model (the boundary is the model's own); a conditional
-                # mitigation's gate reads the same behaviour score, so one pass serves both.
-                scored = score_records(require_activations(backend, "bench --probe"), probe,
-                                       todo if conditional else pending, should_stop=should_stop)
-                scores = {s["id"]: s for s in scored}
-            if conditional and signals is None and todo and scores:
-                made = condition_signals(backend, probe, mitigation.condition, [r["prompt"] for r in todo],
-                                         [r["lang"] for r in todo], should_stop,
-                                         behaviour=[scores[r["id"]]["score"] for r in todo])
-                signals = {r["id"]: d for r, d in zip(todo, made)}
-            decisions = {}
-            if mitigation is not None and todo and signals is not None:
-                made = mitigation.decide_from([signals[r["id"]] for r in todo])
-                decisions = {r["id"]: d for r, d in zip(todo, made)}
-            elif mitigation is not None and todo:
-                made = mitigation.decide(backend, probe, [r["prompt"] for r in todo], should_stop,
-                                         langs=[r["lang"] for r in todo])
+            if conditional and signals is None and todo and probe is not None:
+                fresh, signals = scored_signals(require_activations(backend, "bench --mitigate"), probe,
+                                                mitigation.condition, todo, should_stop)
+                scores = scores or fresh
+            elif probe is not None and scores is None and pending:
+                # Scores come from the unsteered model (the boundary is the model's own).
+                scores, _ = scored_signals(require_activations(backend, "bench --probe"), probe, None, pending,
+                                           should_stop)
+            if mitigation is not None and todo:
+                made = (mitigation.decide(backend, probe, [r["prompt"] for r in todo], should_stop,
+                                          langs=[r["lang"] for r in todo])
+                        if conditional and signals is None  # no probe here: the mitigation reads the model itself
+                        else mitigation.decide_from([signals[r["id"]] if conditional else {} for r in todo]))
                 decisions = {r["id"]: d for r, d in zip(todo, made)}
         except Cancelled:
             run.finish("cancelled")

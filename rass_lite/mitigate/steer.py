@@ -102,6 +102,20 @@ def condition_signals(model, probe: Probe, condition: Condition, prompts: list[s
     return [{"harm": round(float(h), 4), "refusal_score": round(float(r), 4)} for h, r in zip(harm, ref)]
 
 
+def scored_signals(model, probe: Probe, condition: Condition | None, records: list[dict],
+                   should_stop=lambda: False) -> tuple[dict[str, dict], dict[str, dict] | None]:
+    """score_records' fields per record id and, with a condition, its signals per id: the gate reads
+    the same behaviour score, so one full pass serves both."""
+    from ..score import score_records
+
+    scores = {s["id"]: s for s in score_records(model, probe, records, should_stop=should_stop)}
+    if condition is None:
+        return scores, None
+    made = condition_signals(model, probe, condition, [r["prompt"] for r in records], [r["lang"] for r in records],
+                             should_stop, behaviour=[scores[r["id"]]["score"] for r in records])
+    return scores, {r["id"]: d for r, d in zip(records, made)}
+
+
 def save_mitigation(m: Mitigation, folder: str | Path, probe: Probe) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

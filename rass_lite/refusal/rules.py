@@ -303,6 +303,7 @@ def _wordy(ch: str) -> bool:
 # letters and digits of the space-separated scripts (Latin, Greek, Cyrillic, Arabic);
 # spelled out because a "\w but not CJK" class is very slow to compile
 _WORD_NOT_CJK = r"[0-9A-Za-z_'\u00AA\u00B5\u00BA\u00C0-\u024F\u0370-\u052F\u0620-\u064A\u0660-\u0669\u066E-\u06D3\u06FA-\u06FF]"
+_ARABIC_LETTER = re.compile(r"[\u0620-\u064A]")
 
 
 def _phrase_regex(phrase: str, at_end: bool = False) -> re.Pattern:
@@ -319,9 +320,6 @@ def _phrase_regex(phrase: str, at_end: bool = False) -> re.Pattern:
         head = rf"(?:{head}|(?<=(?<!{_WORD_NOT_CJK})[وف]))"
     tail = rf"(?!{_WORD_NOT_CJK})" if _wordy(parts[-1][-1]) and not open_end else ""
     return re.compile(head + body + tail + (r"\W*$" if at_end else ""))
-
-
-_ARABIC_LETTER = re.compile(r"[\u0620-\u064A]")
 
 
 class _Marker(NamedTuple):

@@ -137,8 +137,7 @@ def _advice_before_lecture(sentence: str, m: dict) -> float:
     """Content of a sentence that gives advice and only then adds a reminder in a new
     clause ("Look at your other offers, and remember that many people ..."): the
     effective length of the clauses before the first lecture phrase, else 0."""
-    hits = [h for k in ("lecture", "justification", "ethics")
-            for h in (_search(sentence, m[k], m, cancel=False),) if h]
+    hits = [h for k in ("lecture", "justification", "ethics") if (h := _search(sentence, m[k], m, cancel=False))]
     if not hits:
         return 0.0
     head = sentence[:min(h.start for h in hits)]
