@@ -8,7 +8,8 @@ packaged probe sets of the same languages.
 Candidates: `refusal` (the probe's refusal direction of that layer), `harm_mean` (difference of means
 harmful - benign_sensitive) and `harm_ridge` (ridge Fisher discriminant), at the last prompt token
 and at the last token of the instruction. With `--run` (a bench folder of the same model over
-MORBench-lite), the figures that bound conditional steering are added: AUROC among the prompts the
+MORBench-lite; its answers labelled again with today's rules, judge labels kept), the figures
+that bound conditional steering are added: AUROC among the prompts the
 model refused, and at the thresholds that let 5 % / 10 % of the refused harmful test prompts through,
 the share of refused benign_sensitive ones let through too (what steering can reach). Captures are
 cached in runs/condition-cache-*.npy. Prints one JSON object.
@@ -30,6 +31,7 @@ from rass_lite.probe.directions import auroc
 from rass_lite.probe.sets import load_probe_sets
 from rass_lite.records import read_jsonl
 from rass_lite.refusal import is_refused
+from rass_lite.refusal.rules import label_response
 
 LAYERS = range(4, 17)
 POSITIONS = ("last", "instruction")
@@ -71,7 +73,9 @@ def main() -> None:
     sets = load_probe_sets(None, None, langs)
     refused = None
     if args.run:
-        labels = {r["id"]: is_refused(r["refusal"]) for r in read_jsonl(Path(args.run) / "results.jsonl")}
+        labels = {r["id"]: is_refused(r["refusal"] if str(r.get("refusal_reason", "")).startswith("judge")
+                                      else label_response(r["response"], r["lang"], prompt=r["prompt"]).label)
+                  for r in read_jsonl(Path(args.run) / "results.jsonl")}
         refused = np.array([labels.get(r["id"], False) for r in test])
     cache = Path("runs") / "condition-cache"
     cache.parent.mkdir(exist_ok=True)
