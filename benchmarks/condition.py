@@ -31,7 +31,7 @@ from rass_lite.probe.directions import auroc
 from rass_lite.probe.sets import load_probe_sets
 from rass_lite.records import read_jsonl
 from rass_lite.refusal import is_refused
-from rass_lite.refusal.rules import label_response
+from rass_lite.refusal.detect import relabelled
 
 LAYERS = range(4, 17)
 POSITIONS = ("last", "instruction")
@@ -73,9 +73,7 @@ def main() -> None:
     sets = load_probe_sets(None, None, langs)
     refused = None
     if args.run:
-        labels = {r["id"]: is_refused(r["refusal"] if str(r.get("refusal_reason", "")).startswith("judge")
-                                      else label_response(r["response"], r["lang"], prompt=r["prompt"]).label)
-                  for r in read_jsonl(Path(args.run) / "results.jsonl")}
+        labels = {r["id"]: is_refused(relabelled(r)) for r in read_jsonl(Path(args.run) / "results.jsonl")}
         refused = np.array([labels.get(r["id"], False) for r in test])
     cache = Path("runs") / "condition-cache"
     cache.parent.mkdir(exist_ok=True)

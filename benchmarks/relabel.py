@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rass_lite.records import read_jsonl
 from rass_lite.refusal import is_refused
-from rass_lite.refusal.rules import label_response
+from rass_lite.refusal.detect import relabelled
 
 
 def main() -> None:
@@ -27,9 +27,7 @@ def main() -> None:
     records = {r["id"]: r for r in read_jsonl(Path(args.run) / "results.jsonl")}  # a resumed run may repeat ids
     recorded, today, n, changed = Counter(), Counter(), Counter(), []
     for r in records.values():
-        label = r["refusal"]
-        if not str(r.get("refusal_reason", "")).startswith("judge"):
-            label = label_response(r["response"], r["lang"], prompt=r["prompt"]).label
+        label = relabelled(r)
         if label != r["refusal"]:
             changed.append((r["lang"], r["label"], r["refusal"], label, r["prompt"], r["response"]))
         for key in ((r["lang"], r["label"]), ("all", r["label"])):

@@ -31,3 +31,11 @@ def detect_refusal(prompt: str, response: str, lang: str = "en", method: str = "
     if method == "auto" and judge is not None and rules_unsure(result, response):
         return judge.label(prompt, response, lang)
     return result
+
+
+def relabelled(record: dict) -> str:
+    """A recorded answer's label under today's rules (records of a run made with older ones); a
+    judge's label is kept, since judging again would need the judge model."""
+    if str(record.get("refusal_reason", "")).startswith("judge"):
+        return record["refusal"]
+    return label_response(record["response"], record["lang"], prompt=record["prompt"]).label

@@ -551,7 +551,8 @@ def label_response(response: str, lang: str = "en", *, prompt: str | None = None
     one_paragraph = "\n" not in text
     found = _first_refusal(sentences, m)
     if found is None:
-        premise = styles.premise_rejected(sentences, m, normalise(prompt or ""))
+        prompt_text = normalise(prompt or "")
+        premise = styles.premise_rejected(sentences, m, prompt_text)
         if premise:
             return premise
         if _eff_len(text) <= TERSE_MAX:
@@ -560,7 +561,7 @@ def label_response(response: str, lang: str = "en", *, prompt: str | None = None
                 return RefusalLabel("refuse", f"terse:{bare_no.phrase}")
         late = _late_refusal(sentences, m, one_paragraph)
         if late.label == "comply":
-            return styles.no_help(sentences, m, normalise(prompt or "")) or late
+            return styles.no_help(sentences, m, prompt_text) or late
         return late
     return _after_refusal(sentences, *found, m, one_paragraph=one_paragraph)
 
