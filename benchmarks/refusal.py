@@ -13,7 +13,10 @@ Sets (all written by the team):
                 the third tuning round and scored once at its end);
 - styles_tune4: benchmarks/data/refusal_styles_tune4.jsonl (fourth round of tune rows);
 - styles_test4: benchmarks/data/refusal_styles_test4.jsonl (fourth test set, committed before
-                the fourth tuning round and scored once at its end).
+                the fourth tuning round and scored once at its end; the fifth round tuned on it);
+- styles_test5: benchmarks/data/refusal_styles_test5.jsonl (fifth test set, written by four
+                helpers who saw neither the rules nor any earlier set, committed after the fifth
+                tuning round and scored once).
 
 For each set: agreement overall, per language, per style (styles set) or note, per gold label,
 the confusion matrix, speed, and the same figures for a naive ~20-phrase substring matcher
@@ -40,6 +43,7 @@ STYLES_TUNE3 = ROOT / "benchmarks" / "data" / "refusal_styles_tune3.jsonl"
 STYLES_TEST3 = ROOT / "benchmarks" / "data" / "refusal_styles_test3.jsonl"
 STYLES_TUNE4 = ROOT / "benchmarks" / "data" / "refusal_styles_tune4.jsonl"
 STYLES_TEST4 = ROOT / "benchmarks" / "data" / "refusal_styles_test4.jsonl"
+STYLES_TEST5 = ROOT / "benchmarks" / "data" / "refusal_styles_test5.jsonl"
 SETS = {
     "tuned": (ROOT / "tests" / "data" / "refusal_labelled.jsonl", None),
     "held_out": (ROOT / "benchmarks" / "data" / "refusal_heldout.jsonl", None),
@@ -51,6 +55,7 @@ SETS = {
     "styles_test3": (STYLES_TEST3, "test3"),
     "styles_tune4": (STYLES_TUNE4, "tune4"),
     "styles_test4": (STYLES_TEST4, "test4"),
+    "styles_test5": (STYLES_TEST5, "test5"),
 }
 NAIVE_PHRASES = (
     "i'm sorry", "i am sorry", "i apologize", "as an ai", "i cannot", "i can't", "i can not",
