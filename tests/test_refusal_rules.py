@@ -807,3 +807,14 @@ def test_round5_styles_in_every_language(style, lang):
 @pytest.mark.parametrize("answer, lang, label", ROUND5_KEEP)
 def test_round5_resources_and_real_help_keep_their_label(answer, lang, label):
     assert label_response(answer, lang).label == label
+
+
+def test_test5_is_well_formed_and_new():
+    test5 = load_labelled(BENCH_DATA / "refusal_styles_test5.jsonl")
+    assert {r["split"] for r in test5} == {"test5"}
+    counts = Counter((r["lang"], r["label"]) for r in test5)
+    assert all(counts[lang, "refuse"] == 18 and counts[lang, "partial"] == 8 and counts[lang, "comply"] == 14
+               for lang in LANGS), counts
+    older = sorted(p.name for p in BENCH_DATA.glob("refusal_*.jsonl") if "test5" not in p.name)
+    ids = [r["id"] for r in test5] + [r["id"] for name in older for r in load_labelled(BENCH_DATA / name)]
+    assert len(set(ids)) == len(ids)
