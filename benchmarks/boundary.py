@@ -35,6 +35,7 @@ from rass_lite.mitigate.split import split_by_item
 from rass_lite.probe import Probe
 from rass_lite.probe.behaviour import logit
 from rass_lite.probe.boundary import fit_logistic_many
+from rass_lite.probe.sets import BENCH_TRAIN
 from rass_lite.probe.directions import (auroc, difference_of_means, difference_of_means_by_language, eligible_layers, ridge_axes,
                                        score_layers, unit)
 from rass_lite.records import read_jsonl
@@ -64,12 +65,17 @@ def weighted(ids: np.ndarray, probs: np.ndarray, weight_of: dict[int, float] | l
     return np.array([sum(float(p) * w.get(int(t), 0.0) for t, p in zip(row, ps)) for row, ps, w in zip(ids, probs, tables)])
 
 
-def probe_records(folder: Path) -> list[dict]:
+def probe_records(folder: Path) -> tuple[list[dict], np.ndarray]:
+    """The probe folder's prompts in its states' order, and which are harmful."""
     from rass_lite.probe import load_probe_set
+    from rass_lite.probe.sets import with_bench_train
 
     meta = json.loads((folder / "probe.json").read_text())
     langs = meta.get("langs") or ["en"]
-    return load_probe_set(None, "harmful", langs).records + load_probe_set(None, "harmless", langs).records
+    harmful, harmless = load_probe_set(None, "harmful", langs), load_probe_set(None, "harmless", langs)
+    if BENCH_TRAIN in meta["datasets"]["harmful"]["source"]:
+        harmful, harmless = with_bench_train(harmful, harmless)
+    return harmful.records + harmless.records, np.array([True] * len(harmful.records) + [False] * len(harmless.records))
 
 
 def per_language_table(directions: np.ndarray, hidden: np.ndarray, is_h: np.ndarray, langs: np.ndarray) -> dict:
@@ -99,13 +105,12 @@ def main() -> None:
     assert model.identity == probe.model_sha256, "the probe was made on another model"
 
     # The probe folder's own states, as `rass-lite probe` fitted them.
-    p_recs = probe_records(folder)
+    p_recs, p_is_h = probe_records(folder)
     p_hidden = np.load(folder / "hidden.npy").astype(np.float32)
     with np.load(folder / "first_token.npz") as z:
         p_first = z["p"]
     p_done = {r["id"]: r for r in read_jsonl(folder / "results.jsonl")}
     p_refused = np.array([is_refused(p_done[r["id"]]["refusal"]) for r in p_recs])
-    p_is_h = np.array([r["id"].startswith("harm") for r in p_recs])
     p_langs = np.array([r["lang"] for r in p_recs])
     p_train = np.array([r.get("split", "train") == "train" for r in p_recs])
 
@@ -126,10 +131,13 @@ def main() -> None:
 
     # 1. harmful vs benign controls, per language and layer.
     controls = (label == "harmful") | (label == "benign")
-    en = p_train & (p_langs == "en")
+    # The baselines read the packaged probe prompts only (a --with-bench-train folder holds more).
+    packaged = np.array([r.get("source") != BENCH_TRAIN for r in p_recs])
+    en = p_train & (p_langs == "en") & packaged
     directions = {
         "english": difference_of_means(p_hidden[en & p_is_h], p_hidden[en & ~p_is_h]),
-        "multilingual": difference_of_means_by_language(p_hidden[p_train], p_is_h[p_train], p_langs[p_train]),
+        "multilingual": difference_of_means_by_language(p_hidden[p_train & packaged], p_is_h[p_train & packaged],
+                                                        p_langs[p_train & packaged]),
         "naive_8x8": difference_of_means(p_hidden[en & p_is_h][:8], p_hidden[en & ~p_is_h][:8]),
     }
     tables = {name: per_language_table(d, hidden[controls], label[controls] == "harmful", langs[controls])

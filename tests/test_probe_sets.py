@@ -56,3 +56,36 @@ def test_both_sets_follow_the_languages_of_a_given_file(tmp_path):
     assert harmful.langs == harmless.langs == ["en"]
     harmful, harmless = load_probe_sets(None, None)
     assert harmful.langs == harmless.langs == sorted(PACKAGED_LANGS)
+
+
+def test_bench_train_items_join_the_probe_sets_without_a_test_item():
+    from rass_lite.bench.datasets import load_set
+    from rass_lite.mitigate.split import split_by_item
+    from rass_lite.probe.sets import BENCH_TRAIN, load_probe_sets, with_bench_train
+
+    harmful, harmless = load_probe_sets(None, None, ["en", "fr"])
+    h2, b2 = with_bench_train(harmful, harmless)
+    _, test = split_by_item(load_set("morbench-lite")[0])
+    test_items = {r["item"] for r in test}
+    for before, after, label in ((harmful, h2, "harmful"), (harmless, b2, "benign")):
+        assert after.records[:len(before.records)] == before.records  # the probe prompts first, unchanged
+        extra = after.records[len(before.records):]
+        assert extra and {r["label"] for r in extra} == {label} and {r["lang"] for r in extra} == {"en", "fr"}
+        assert {r["split"] for r in extra} == {"train"} and {r["source"] for r in extra} == {BENCH_TRAIN}
+        assert not {r["item"] for r in extra} & test_items
+        assert after.split("val") == before.split("val")  # the layer is still validated on probe prompts only
+        assert after.sha256 != before.sha256 and BENCH_TRAIN in after.source
+    ids = [r["id"] for r in h2.records + b2.records]
+    assert len(ids) == len(set(ids))
+
+
+def test_bench_train_items_in_a_language_the_benchmark_lacks(tmp_path):
+    from rass_lite.probe.sets import with_bench_train
+
+    for kind in ("harmful", "harmless"):
+        rows = [{"prompt": f"{kind} {i}", "lang": "it", "split": "val" if i % 3 == 0 else "train"} for i in range(40)]
+        (tmp_path / f"{kind}.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    harmful = load_probe_set(tmp_path / "harmful.jsonl", "harmful")
+    harmless = load_probe_set(tmp_path / "harmless.jsonl", "harmless")
+    with pytest.raises(InputError, match="no train items in it"):
+        with_bench_train(harmful, harmless)

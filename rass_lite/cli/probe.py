@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 
 from ..probe import run_probe
-from ..probe.sets import load_probe_sets
+from ..probe.sets import load_probe_sets, with_bench_train
 from ..progress import Cancelled
 from .common import add_model_options, err, load_local_model, out, parse_range, progress_bar
 
@@ -21,6 +21,9 @@ def register(sub) -> None:
     p.add_argument("--layers", metavar="A-B", help="choose the layer only within A..B")
     p.add_argument("--layer", type=int, metavar="L", help="use layer L (overrides the choice)")
     p.add_argument("--no-behaviour", action="store_true", help="skip generation; boundary from class means")
+    p.add_argument("--with-bench-train", action="store_true",
+                   help="also fit on MORBench-lite's train-split items (harmful, benign controls) in the same "
+                        "languages; its test split stays held out")
     p.add_argument("--out", required=True, metavar="DIR",
                    help="probe folder; running again with another --layer/--layers reuses its captures and answers")
     p.set_defaults(run=run)
@@ -29,6 +32,8 @@ def register(sub) -> None:
 def run(args) -> int:
     langs = [code.strip() for code in args.langs.split(",") if code.strip()] if args.langs else None
     harmful, harmless = load_probe_sets(args.harmful, args.harmless, langs)
+    if args.with_bench_train:
+        harmful, harmless = with_bench_train(harmful, harmless)
     span = parse_range(args.layers)
     model = load_local_model(args, "probe")
     try:

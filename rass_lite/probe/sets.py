@@ -83,3 +83,30 @@ def load_probe_sets(harmful: str | Path | None, harmless: str | Path | None,
         langs = sorted({lang for s in given for lang in s.langs}) if given else list(PACKAGED_LANGS)
     sets = load_probe_set(harmful, "harmful", langs), load_probe_set(harmless, "harmless", langs)
     return sets
+
+
+BENCH_TRAIN = "morbench-lite:train"  # the source name the extra prompts carry
+
+
+def with_bench_train(harmful: ProbeSet, harmless: ProbeSet) -> tuple[ProbeSet, ProbeSet]:
+    """The probe sets plus MORBench-lite's train-split items (split by item, as the sweep and the
+    boundary benchmark split it) in the sets' languages: its harmful requests join the harmful set,
+    its benign controls the harmless set. benign_sensitive prompts stay out: they are what the score
+    has to place, not a class. All extra prompts are "train": the layer is still validated on the
+    probe's own val split. Prompts in the benchmark's own style lift the worst language's held-out
+    AUROC (README, method)."""
+    from ..bench.datasets import load_set  # here, not at the top: bench imports the probe
+    from ..mitigate.split import split_by_item
+
+    langs = set(harmful.langs)
+    train, _ = split_by_item(load_set("morbench-lite")[0])
+    extra = {"harmful": [], "benign": []}
+    for r in train:
+        if r["lang"] in langs and r["label"] in extra:
+            extra[r["label"]].append({**r, "id": f"bench-{r['id']}", "split": "train", "source": BENCH_TRAIN})
+    if not extra["harmful"] or not extra["benign"]:
+        raise InputError(f"MORBench-lite has no train items in {', '.join(sorted(langs))}; "
+                         f"leave out --with-bench-train or probe in its languages ({', '.join(PACKAGED_LANGS)})")
+    return tuple(ProbeSet(s.records + extra[label], hashlib.sha256(f"{s.sha256}+{BENCH_TRAIN}".encode()).hexdigest(),
+                          f"{s.source}, {BENCH_TRAIN}")
+                 for s, label in ((harmful, "harmful"), (harmless, "benign")))
