@@ -79,13 +79,10 @@ def test_bench_train_items_join_the_probe_sets_without_a_test_item():
     assert len(ids) == len(set(ids))
 
 
-def test_bench_train_items_in_a_language_the_benchmark_lacks(tmp_path):
-    from rass_lite.probe.sets import with_bench_train
-
+def test_bench_train_items_in_a_language_the_benchmark_lacks(tmp_path, cli, clean_error):
     for kind in ("harmful", "harmless"):
         rows = [{"prompt": f"{kind} {i}", "lang": "it", "split": "val" if i % 3 == 0 else "train"} for i in range(40)]
         (tmp_path / f"{kind}.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
-    harmful = load_probe_set(tmp_path / "harmful.jsonl", "harmful")
-    harmless = load_probe_set(tmp_path / "harmless.jsonl", "harmless")
-    with pytest.raises(InputError, match="no train items in it"):
-        with_bench_train(harmful, harmless)
+    # the sets are read before any model is loaded
+    clean_error(cli("probe", "--harmful", tmp_path / "harmful.jsonl", "--harmless", tmp_path / "harmless.jsonl",
+                    "--with-bench-train", "--out", tmp_path / "p"), "no train items in it", "--with-bench-train")
