@@ -43,3 +43,28 @@ def test_build_chart_export_and_load(tmp_path):
             assert app.probe is not None and "after a build" in text_of(app.query_one("#probe-hist", Static))
 
     asyncio.run(scenario())
+
+
+def test_build_with_bench_train_fits_on_the_benchmark_items_too(tmp_path):
+    from textual.widgets import Checkbox
+
+    from rass_lite.probe.sets import BENCH_TRAIN
+
+    harmful = load_probe_set(None, "harmful")
+    write_jsonl(tmp_path / "harmful.jsonl", [{**r, "prompt": r["prompt"] + " (bomb)"} for r in harmful.records])
+
+    async def scenario():
+        app = fake_app(tmp_path)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(app, pilot)
+            app.action_show("probe")
+            app.query_one("#probe-harmful", Input).value = str(tmp_path / "harmful.jsonl")
+            app.query_one("#probe-out", Input).value = str(tmp_path / "probe")
+            app.query_one("#probe-bench-train", Checkbox).value = True
+            app.query_one(ProbePane).build()
+            await settle(app, pilot)
+            assert app.probe is not None
+            sources = app.probe.meta["datasets"]
+            assert BENCH_TRAIN in sources["harmful"]["source"] and sources["harmful"]["n"] > len(harmful.records)
+
+    asyncio.run(scenario())

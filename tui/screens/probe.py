@@ -24,6 +24,7 @@ class ProbePane(Vertical):
             yield Input(placeholder="layer", id="probe-layer", compact=True, type="integer")
             yield Input(placeholder="A-B", id="probe-layers", compact=True)
             yield Checkbox("no behaviour", id="probe-no-behaviour", compact=True)
+            yield Checkbox("+ bench train", id="probe-bench-train", compact=True)
         with Horizontal(classes="bar"):
             yield Input(placeholder="probe folder (default: the runs home)", id="probe-out", compact=True)
             yield Button("Build", id="probe-build", variant="primary", compact=True)
@@ -44,11 +45,13 @@ class ProbePane(Vertical):
     @on(Button.Pressed, "#probe-build")
     def build(self) -> None:
         from rass_lite.cli.common import parse_range
-        from rass_lite.probe.sets import load_probe_sets
+        from rass_lite.probe.sets import load_probe_sets, with_bench_train
 
         app = self.app
         try:  # as `rass-lite probe`: the packaged sets in all eight languages, or every language of a file
             harmful, harmless = load_probe_sets(self.value("harmful") or None, self.value("harmless") or None)
+            if self.query_one("#probe-bench-train", Checkbox).value:  # as --with-bench-train
+                harmful, harmless = with_bench_train(harmful, harmless)
             span = parse_range(self.value("layers") or None)
             layer = int(self.value("layer")) if self.value("layer") else None
         except RassError as exc:
