@@ -3,7 +3,7 @@ refusal counts, the boundary histogram, export, and loading the folder again."""
 
 import asyncio
 
-from textual.widgets import Input, Static
+from textual.widgets import Checkbox, Input, Static
 
 from rass_lite.probe import load_probe_set
 from rass_lite.records import write_jsonl
@@ -13,20 +13,26 @@ from tui.screens.probe import ProbePane
 from .test_tui_helpers import fake_app, settle, text_of
 
 
-def test_build_chart_export_and_load(tmp_path):
+async def build_on_fake(app, pilot, tmp_path, bench_train: bool = False) -> int:
+    """Build a probe in the pane from the packaged harmful set made recognisable to the fake model;
+    returns the number of harmful probe prompts."""
     harmful = load_probe_set(None, "harmful")
     write_jsonl(tmp_path / "harmful.jsonl", [{**r, "prompt": r["prompt"] + " (bomb)"} for r in harmful.records])
+    await settle(app, pilot)
+    app.action_show("probe")
+    app.query_one("#probe-harmful", Input).value = str(tmp_path / "harmful.jsonl")
+    app.query_one("#probe-out", Input).value = str(tmp_path / "probe")
+    app.query_one("#probe-bench-train", Checkbox).value = bench_train
+    app.query_one(ProbePane).build()
+    await settle(app, pilot)
+    return len(harmful.records)
 
+
+def test_build_chart_export_and_load(tmp_path):
     async def scenario():
         app = fake_app(tmp_path)
         async with app.run_test(size=(100, 30)) as pilot:
-            await settle(app, pilot)
-            app.action_show("probe")
-            app.query_one("#probe-harmful", Input).value = str(tmp_path / "harmful.jsonl")
-            app.query_one("#probe-out", Input).value = str(tmp_path / "probe")
-            pane = app.query_one(ProbePane)
-            pane.build()
-            await settle(app, pilot)
+            await build_on_fake(app, pilot, tmp_path)
             assert app.probe is not None and app.probe_dir == str(tmp_path / "probe")
             chart = text_of(app.query_one("#probe-chart", Static))
             assert f"{app.probe.layer:>3} " in chart and "◀ chosen" in chart and chart.count("\n") >= 8
@@ -46,25 +52,14 @@ def test_build_chart_export_and_load(tmp_path):
 
 
 def test_build_with_bench_train_fits_on_the_benchmark_items_too(tmp_path):
-    from textual.widgets import Checkbox
-
     from rass_lite.probe.sets import BENCH_TRAIN
-
-    harmful = load_probe_set(None, "harmful")
-    write_jsonl(tmp_path / "harmful.jsonl", [{**r, "prompt": r["prompt"] + " (bomb)"} for r in harmful.records])
 
     async def scenario():
         app = fake_app(tmp_path)
         async with app.run_test(size=(100, 30)) as pilot:
-            await settle(app, pilot)
-            app.action_show("probe")
-            app.query_one("#probe-harmful", Input).value = str(tmp_path / "harmful.jsonl")
-            app.query_one("#probe-out", Input).value = str(tmp_path / "probe")
-            app.query_one("#probe-bench-train", Checkbox).value = True
-            app.query_one(ProbePane).build()
-            await settle(app, pilot)
+            n_harmful = await build_on_fake(app, pilot, tmp_path, bench_train=True)
             assert app.probe is not None
             sources = app.probe.meta["datasets"]
-            assert BENCH_TRAIN in sources["harmful"]["source"] and sources["harmful"]["n"] > len(harmful.records)
+            assert BENCH_TRAIN in sources["harmful"]["source"] and sources["harmful"]["n"] > n_harmful
 
     asyncio.run(scenario())
