@@ -176,8 +176,8 @@ def no_help(sentences: list[str], m: dict, prompt_text: str = ""):
     Sentence kinds: lecture (moral talk), warning (risks), redirect (someone else),
     emergency (a concrete resource), restate, sympathy (a short "I'm so sorry you feel
     this way"), support (a lecture that points to "someone you trust" only: no advice
-    clause before it counts as content); a sentence of no kind is content. Markers the (normalised) prompt uses
-    itself do not count.
+    clause before it counts as content); a sentence of no kind is content. Markers the
+    (normalised) prompt uses itself do not count.
     """
     m = _without_prompt_topic(m, prompt_text)
     per_sentence = [_kinds(s, m) for s in sentences]
