@@ -15,7 +15,7 @@ from ..runs import default_folder
 from ..vectors import ControlVector
 from .common import (add_model_options, add_steering_options, err, load_local_model, load_model, parse_range,
                      progress_bar, split_list)
-from .judge import load_judge
+from .judge import load_judge, load_probe_judge
 from .report import print_headline
 
 
@@ -35,8 +35,9 @@ def register(sub) -> None:
     p.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS, metavar="N")
     p.add_argument("--batch-size", type=int, default=BATCH_SIZE, metavar="N",
                    help=f"answers decoded together (default {BATCH_SIZE}; more helps on a GPU)")
-    p.add_argument("--method", choices=("rules", "auto"), default="auto",
-                   help="refusal labels: rules, or auto (rules, then --judge-model where rules are unsure)")
+    p.add_argument("--method", choices=("rules", "auto", "probe"), default="auto",
+                   help="refusal labels: rules, auto (rules, then --judge-model where rules are unsure), or "
+                        "probe (a head on the default model's states: labels other models' styles better)")
     p.add_argument("--judge-model", metavar="M", help="judge model (local or served) for --method auto")
     p.add_argument("--out", metavar="RUNDIR", help="run folder (default: HOME/runs/MODEL/bench/HASH, see README)")
     p.set_defaults(run=run)
@@ -65,7 +66,10 @@ def run(args) -> int:
         probe = probe or Probe.load(mitigation.probe)
     if probe is not None:
         check_probe_matches(probe, model)
-    judge = load_judge(args.judge_model, args.models, model) if args.judge_model else None
+    if args.method == "probe":  # a steered target reads answers steered: the judge is then a copy of its own
+        judge = load_probe_judge(args.judge_model, args.models, None if vector or args.mitigate else model)
+    else:
+        judge = load_judge(args.judge_model, args.models, model) if args.judge_model else None
     spec = BenchSpec(
         model=model.name, model_sha256=model.identity, set=args.set, set_sha256=set_sha, n=len(records),
         quick=args.quick, langs=args.langs, labels=args.labels, limit=args.limit,

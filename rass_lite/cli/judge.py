@@ -16,8 +16,11 @@ def register(sub) -> None:
     p = sub.add_parser("judge", help="label answers as comply / partial / refuse")
     p.add_argument("input", help="JSONL with prompt and response (or completion), optional lang")
     p.add_argument("--out", required=True, metavar="OUT.jsonl")
-    p.add_argument("--method", choices=METHODS, default="rules", help="rules (default), judge, or auto")
-    p.add_argument("--judge-model", metavar="M", help="models.toml name (local or served) or .gguf for --method judge/auto")
+    p.add_argument("--method", choices=METHODS, default="rules",
+                   help="rules (default), judge, auto, or probe (a head on the default model's states)")
+    p.add_argument("--judge-model", metavar="M",
+                   help="models.toml name (local or served) or .gguf for --method judge/auto; --method probe "
+                        "uses the default model unless told")
     p.add_argument("--models", metavar="FILE", help="extra models.toml merged over the built-in registry")
     p.set_defaults(run=run)
 
@@ -49,9 +52,24 @@ def load_judge(name: str, models_file: str | None, current=None):
         return Judge(load_backend(name, models_file=models_file, progress=progress))
 
 
+def load_probe_judge(name: str | None, models_file: str | None, current=None):
+    """The shipped refusal probe on model `name` (the default model when None), reusing `current`
+    (the model already loaded) when it is that model and nothing steers it."""
+    from ..backends import load_backend
+    from ..models.registry import load_registry
+    from ..refusal.state_probe import ProbeJudge, packaged_probe
+
+    name = name or load_registry(models_file).get(None).name
+    if current is not None and name == current.name:
+        return ProbeJudge(current)
+    probe = packaged_probe(name)  # fails before any fetch for a model without one
+    with progress_bar("fetching judge model") as progress:
+        return ProbeJudge(load_backend(name, models_file=models_file, progress=progress), probe)
+
+
 def run(args) -> int:
     records = read_answers(args.input)
-    judge = None
+    judge = load_probe_judge(args.judge_model, args.models) if args.method == "probe" else None
     if args.method in ("judge", "auto"):
         if args.method == "judge" and not args.judge_model:
             raise InputError("--method judge needs --judge-model (a models.toml name or a .gguf path)")
