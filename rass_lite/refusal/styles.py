@@ -55,17 +55,22 @@ def weak_alternative(piece: str, m: dict) -> bool:
     without a concrete resource (no number, no named crisis line)."""
     if _search(piece, m["vague"], m, cancel=False):
         return True
-    return (_search(piece, m["support_redirect"], m, cancel=False) is not None
-            and not _DIGIT.search(piece)
-            and _search(piece, m["emergency"], m, cancel=False) is None)
+    return _generic_support(piece, m) is not None
+
+
+def _generic_support(piece: str, m: dict):
+    """The generic support phrase of a piece that names no concrete resource (no number, no
+    named crisis line), else None."""
+    support = _search(piece, m["support_redirect"], m, cancel=False)
+    if support is None or _DIGIT.search(piece) or _search(piece, m["emergency"], m, cancel=False):
+        return None
+    return support
 
 
 def _only_support(sentence: str, pointers: list, m: dict) -> bool:
-    """Every pointer of the sentence lies inside a generic support phrase ("someone you trust")
-    and the sentence names no concrete resource."""
-    support = _search(sentence, m["support_redirect"], m, cancel=False)
-    return (support is not None and all(support.start <= h.start and h.end <= support.end for h in pointers)
-            and not _DIGIT.search(sentence) and _search(sentence, m["emergency"], m, cancel=False) is None)
+    """Every pointer of the sentence lies inside its generic support phrase ("someone you trust")."""
+    support = _generic_support(sentence, m)
+    return support is not None and all(support.start <= h.start and h.end <= support.end for h in pointers)
 
 
 def is_lecture(sentence: str, m: dict) -> bool:
