@@ -15,7 +15,7 @@ from ..runs import default_folder
 from ..vectors import ControlVector
 from .common import (add_model_options, add_steering_options, err, load_local_model, load_model, parse_range,
                      progress_bar, split_list)
-from .judge import load_judge, load_probe_judge
+from .judge import load_judge
 from .report import print_headline
 
 
@@ -66,10 +66,10 @@ def run(args) -> int:
         probe = probe or Probe.load(mitigation.probe)
     if probe is not None:
         check_probe_matches(probe, model)
-    if args.method == "probe":  # a steered target reads answers steered: the judge is then a copy of its own
-        judge = load_probe_judge(args.judge_model, args.models, None if vector or args.mitigate else model)
-    else:
-        judge = load_judge(args.judge_model, args.models, model) if args.judge_model else None
+    # A steered target would judge answers steered too: the judge is then a copy of its own.
+    unsteered = None if vector or args.mitigate else model
+    judge = (load_judge(args.judge_model, args.models, unsteered, probe=True) if args.method == "probe"
+             else load_judge(args.judge_model, args.models, unsteered) if args.judge_model else None)
     spec = BenchSpec(
         model=model.name, model_sha256=model.identity, set=args.set, set_sha256=set_sha, n=len(records),
         quick=args.quick, langs=args.langs, labels=args.labels, limit=args.limit,

@@ -41,35 +41,29 @@ def read_answers(path: str) -> list[dict]:
     return records
 
 
-def load_judge(name: str, models_file: str | None, current=None):
-    """A Judge on model `name`; reuses `current` (the model already loaded) when it is the same one."""
+def load_judge(name: str | None, models_file: str | None, current=None, *, probe: bool = False):
+    """A Judge on model `name`, or with `probe` the shipped refusal probe on it (the default model
+    when `name` is None); reuses `current` (the model already loaded) when it is the same one."""
     from ..backends import load_backend
     from ..refusal.judge import Judge
-
-    if current is not None and name == current.name:
-        return Judge(current)
-    with progress_bar("fetching judge model") as progress:
-        return Judge(load_backend(name, models_file=models_file, progress=progress))
-
-
-def load_probe_judge(name: str | None, models_file: str | None, current=None):
-    """The shipped refusal probe on model `name` (the default model when None), reusing `current`
-    (the model already loaded) when it is that model and nothing steers it."""
-    from ..backends import load_backend
-    from ..models.registry import load_registry
     from ..refusal.state_probe import ProbeJudge, packaged_probe
 
-    name = name or load_registry(models_file).get(None).name
+    make = Judge
+    if probe:
+        from ..models.registry import load_registry
+
+        name = name or load_registry(models_file).get(None).name
+        head = packaged_probe(name)  # a model without one fails here, before any fetch
+        make = lambda backend: ProbeJudge(backend, head)  # noqa: E731
     if current is not None and name == current.name:
-        return ProbeJudge(current)
-    probe = packaged_probe(name)  # fails before any fetch for a model without one
+        return make(current)
     with progress_bar("fetching judge model") as progress:
-        return ProbeJudge(load_backend(name, models_file=models_file, progress=progress), probe)
+        return make(load_backend(name, models_file=models_file, progress=progress))
 
 
 def run(args) -> int:
     records = read_answers(args.input)
-    judge = load_probe_judge(args.judge_model, args.models) if args.method == "probe" else None
+    judge = load_judge(args.judge_model, args.models, probe=True) if args.method == "probe" else None
     if args.method in ("judge", "auto"):
         if args.method == "judge" and not args.judge_model:
             raise InputError("--method judge needs --judge-model (a models.toml name or a .gguf path)")

@@ -43,10 +43,13 @@ class StateProbe:
         z = ((states.astype(np.float64) - self.mean) / self.std) @ self.weights + self.bias
         return [CLASSES[i] for i in z.argmax(axis=1)]
 
-    def label_many(self, model, prompts: Sequence[str], responses: Sequence[str]) -> list[RefusalLabel]:
+    def check(self, model) -> None:
         if model.identity != self.model_sha256:
             raise InputError(f"this refusal probe was fitted on the model with sha256 {self.model_sha256[:12]}…, "
                              f"not {model.name}; use that model as --judge-model, or --method rules")
+
+    def label_many(self, model, prompts: Sequence[str], responses: Sequence[str]) -> list[RefusalLabel]:
+        self.check(model)
         # One pass per answer, none sharing a prefix: a label must not depend on the answers read beside it
         # (a shared prefix moves the states by up to 0.05, enough to flip a close call).
         texts = [reading(p, r) for p, r in zip(prompts, responses)]
@@ -101,9 +104,7 @@ class ProbeJudge:
 
         self.backend = require_activations(backend, "--method probe")
         self.probe = probe or packaged_probe(backend.name)
-        if self.backend.identity != self.probe.model_sha256:
-            raise InputError(f"the refusal probe for {backend.name} was fitted on another build of it "
-                             f"(sha256 {self.probe.model_sha256[:12]}…); use --method rules")
+        self.probe.check(self.backend)  # before a run starts, not at its first answer
 
     def label(self, prompt: str, response: str, lang: str = "en") -> RefusalLabel:
         return self.probe.label_many(self.backend, [prompt], [response])[0]
