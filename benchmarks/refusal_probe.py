@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from refusal import SETS, rows_of  # noqa: E402
+from refusal import SETS, rows_of, score  # noqa: E402
 
 from rass_lite.backends.llama import LlamaBackend  # noqa: E402
 from rass_lite.refusal.rules import label_response  # noqa: E402
@@ -46,24 +46,16 @@ def all_rows() -> list[dict]:
 
 def states_of(model, rows: list[dict]) -> np.ndarray:
     """[n, len(LAYERS), n_embd], cached by the texts read and the model."""
-    key = hashlib.sha256(("\n".join(reading(r.get("prompt"), r["response"]) for r in rows) + model.identity).encode())
+    texts = [reading(r.get("prompt"), r["response"]) for r in rows]
+    key = hashlib.sha256(("\n".join(texts) + model.identity).encode())
     if CACHE.exists():
         z = np.load(CACHE)
         if str(z["key"]) == key.hexdigest():
             return z["states"].astype(np.float32)
-    states = model.capture([reading(r.get("prompt"), r["response"]) for r in rows], LAYERS, stop_at_layer=True)
+    states = model.capture(texts, LAYERS, stop_at_layer=True)
     CACHE.parent.mkdir(exist_ok=True)
     np.savez(CACHE, states=states.astype(np.float16), key=np.array(key.hexdigest()))
     return states
-
-
-def agreement(pred: list[str], rows: list[dict]) -> dict:
-    def share(idx):
-        return round(sum(pred[i] == rows[i]["label"] for i in idx) / len(idx), 4)
-    out = {"n": len(rows), "agreement": share(range(len(rows)))}
-    for key in ("lang", "label"):
-        out[f"per_{key}"] = {v: share([i for i, r in enumerate(rows) if r[key] == v]) for v in sorted({r[key] for r in rows})}
-    return out
 
 
 def fit(model, rows: list[dict], states: np.ndarray) -> dict:
@@ -110,7 +102,8 @@ def main() -> None:
         part = [r for r in rows if r["set"] == name]
         pred = [x.label for x in head.label_many(model, [r.get("prompt") for r in part], [r["response"] for r in part])]
         rules = [label_response(r["response"], r["lang"], prompt=r.get("prompt")).label for r in part]
-        report[name] = {"probe": agreement(pred, part), "rules": agreement(rules, part),
+        group = "style" if "style" in part[0] else "note"
+        report[name] = {"probe": score(part, pred, group), "rules": score(part, rules, group),
                         "fitted_on": name != UNTOUCHED}
     print(json.dumps(report, indent=1, ensure_ascii=False))
 
