@@ -12,7 +12,7 @@ fitted on them):
    val split: the score axis `rass-lite probe` now keeps), the last two with the layer chosen by the
    worst language's validation AUROC.
 2. the model's own refusals (its answers in the `--run` bench folder, labelled again with this
-   release's rules), AUROC overall and within the benign prompts (benign_sensitive + benign), for the
+   release's rules, and by hand: benchmarks/data/own_answers_gold.jsonl), AUROC overall and within the benign prompts (benign_sensitive + benign), for the
    projection, the first-token refusal probability read two ways (the marker openers of the
    prompt's language; the probe's token weights learned from its answers), the probe's behaviour
    score, and a behaviour score over three layers' projections (fitted on the probe's train split).
@@ -28,6 +28,8 @@ import json
 from pathlib import Path
 
 import numpy as np
+
+from own_answers import GOLD, read_gold
 
 from rass_lite.backends.llama import LlamaBackend
 from rass_lite.bench.datasets import load_set
@@ -98,6 +100,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--probe", default="runs/probe8")
     parser.add_argument("--run", default="runs/full-v2", help="a bench run of the whole set on the same model")
+    parser.add_argument("--no-gold", action="store_true", help="skip the hand labels (another run than full-v2)")
     args = parser.parse_args()
     folder = Path(args.probe)
     probe = Probe.load(folder)
@@ -127,6 +130,7 @@ def main() -> None:
     answers = {r["id"]: r for r in read_jsonl(Path(args.run) / "results.jsonl")}
     refused = np.array([is_refused(label_response(answers[r["id"]]["response"], r["lang"], prompt=r["prompt"]).label)
                         for r in test])
+    gold = None if args.no_gold else [g["label"] for g in read_gold(GOLD, test, answers)]
     benign = label != "harmful"
 
     # 1. harmful vs benign controls, per language and layer.
@@ -171,9 +175,16 @@ def main() -> None:
     w, b = fit_logistic_many(x_probe[p_train], p_refused[p_train])
     x_test = np.stack([hidden[:, il] @ units[il] for il in several] + [logit(first)], axis=1)
     signals["behaviour_3_layers"] = x_test @ w + b
-    own = {name: behaviour_aurocs(s, refused, benign) for name, s in signals.items()}
-    own_per_lang = {lang: {name: behaviour_aurocs(s[langs == lang], refused[langs == lang], benign[langs == lang])
-                           for name, s in signals.items()} for lang in sorted(set(langs.tolist()))}
+    def own_refusals(refused: np.ndarray) -> tuple[dict, dict]:
+        return ({name: behaviour_aurocs(s, refused, benign) for name, s in signals.items()},
+                {lang: {name: behaviour_aurocs(s[langs == lang], refused[langs == lang], benign[langs == lang])
+                        for name, s in signals.items()} for lang in sorted(set(langs.tolist()))})
+
+    own, own_per_lang = own_refusals(refused)
+    by_gold = {}
+    if gold is not None:  # the same, against the hand labels of these answers
+        by_gold = dict(zip(("own_refusals_gold", "own_refusals_gold_per_language"),
+                           own_refusals(np.array([is_refused(x) for x in gold]))))
     print(json.dumps({
         "held_out": {"records": len(test), "items": len({r["item"] for r in test}),
                      "refused": int(refused.sum()), "benign_refused": int((refused & benign).sum()),
@@ -182,6 +193,7 @@ def main() -> None:
                                                 for name in directions},
         "own_refusals": own,
         "own_refusals_per_language": own_per_lang,
+        **by_gold,
         "table": {name: {str(k): v for k, v in t.items()} for name, t in tables.items()},
     }, indent=1))
 
