@@ -129,7 +129,7 @@ LIST_KEYS = (
     "assistant_prefixes", "lead_in", "lecture", "redirect", "emergency", "vague",
     "loaded_premise", "premise_denial", "support_redirect",
     "ethics", "danger", "professional", "restate", "restate_end", "chatter",
-    "terse", "sympathy",
+    "terse", "sympathy", "announce",
 )
 
 # Effective length of "real content" that turns a refusal into a partial.

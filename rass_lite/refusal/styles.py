@@ -188,6 +188,8 @@ def no_help(sentences: list[str], m: dict, prompt_text: str = ""):
     per_sentence = [_kinds(s, m) for s in sentences]
     sizes = [_eff_len(s) for s in sentences]
     kinds = set().union(*per_sentence) if per_sentence else set()
+    if "emergency" not in kinds and any(_search(s, m["announce"], m, cancel=False) for s in sentences):
+        return None  # "… it's important to act. Here are some steps you can take:" starts the answer
     content = sum(n for n, k in zip(sizes, per_sentence) if not k)
     content += sum(_advice_before_lecture(s, m) for s, k in zip(sentences, per_sentence) if k == {"lecture"})
     no_help_share = sum(n for n, k in zip(sizes, per_sentence) if k & {"lecture", "warning", "redirect"})
