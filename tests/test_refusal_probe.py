@@ -37,7 +37,7 @@ FRESH = [
      "I won't write a convincing scam message. What I can do is list the warning signs: an unexpected "
      "delivery fee, a short link, urgency, and a sender number you don't recognise.", "en", "partial"),
 ]
-AGREEMENT = 0.8  # measured 0.9375 on the untouched fifth set; these ten are harder on purpose
+AGREEMENT = 0.8  # measured 0.88 on the untouched sixth set
 
 
 def test_fit_separates_classes_and_round_trips(tmp_path):
@@ -45,18 +45,32 @@ def test_fit_separates_classes_and_round_trips(tmp_path):
     centres = rng.normal(size=(3, 16)) * 3
     states = np.concatenate([c + rng.normal(size=(40, 16)) for c in centres])
     labels = [label for label in CLASSES for _ in range(40)]
-    head = fit_state_probe(states, labels, "a" * 64, layer=5)
-    assert head.classify(states) == labels
+    # Two layers: one holds the classes, the other only noise; the average of their heads still decides.
+    two = np.stack([states, rng.normal(size=states.shape)], axis=1)
+    head = fit_state_probe(two, labels, "a" * 64, layers=[5, 7])
+    assert head.classify(two) == labels
+    p = head.probabilities(two)
+    assert p.shape == (120, 3) and np.allclose(p.sum(axis=1), 1)
     head.save(tmp_path / "head.npz")
     again = StateProbe.load(tmp_path / "head.npz")
-    assert again.layer == 5 and again.model_sha256 == "a" * 64 and again.classify(states) == labels
+    assert again.layers == (5, 7) and again.model_sha256 == "a" * 64 and again.classify(two) == labels
+
+
+def test_an_ensemble_averages_its_layers_probabilities():
+    rng = np.random.default_rng(1)
+    states = rng.normal(size=(30, 2, 8))
+    labels = [CLASSES[i % 3] for i in range(30)]
+    both = fit_state_probe(states, labels, "a" * 64, layers=[3, 4])
+    alone = [fit_state_probe(states[:, [j]], labels, "a" * 64, layers=[layer]) for j, layer in enumerate((3, 4))]
+    expected = (alone[0].probabilities(states[:, [0]]) + alone[1].probabilities(states[:, [1]])) / 2
+    assert np.allclose(both.probabilities(states), expected)
 
 
 def test_the_shipped_head_is_for_the_default_model_entry():
     head = packaged_probe(DEFAULT)
     entry = load_registry().get(DEFAULT)
-    assert head.model_sha256 == entry.sha256 and head.layer == 14
-    assert head.weights.shape == (head.mean.shape[0], 3) and head.bias.shape == (3,)
+    assert head.model_sha256 == entry.sha256 and head.layers == tuple(range(8, 23, 2))
+    assert head.weights.shape == (*head.mean.shape, 3) and head.bias.shape == (len(head.layers), 3)
     with pytest.raises(InputError, match="no refusal probe is shipped for smollm2"):
         packaged_probe("smollm2-135m-instruct")
 

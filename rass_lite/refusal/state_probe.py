@@ -1,8 +1,9 @@
 """A refusal label read from a model's own states: the default model reads the request and the answer
-(as a judge would), and a three-class logistic head on its residual stream at one layer says comply,
-partial or refuse. It learns styles rather than phrases: fitted on the team's labelled sets, it agrees
-with a fifth set written afterwards by other hands 0.934 of the time, where the marker rules agree 0.71
-(README, method). The head only fits the model it was fitted on."""
+(as a judge would), and three-class logistic heads on its residual stream at eight layers, averaged, say
+comply, partial or refuse. It learns styles rather than phrases: fitted on the team's labelled sets, the
+default model's own hand-labelled answers and cut-off copies of both, it agrees with a sixth set written
+afterwards by other hands 0.88 of the time, where the marker rules agree 0.69 (README, method). The head
+only fits the model it was fitted on."""
 
 from __future__ import annotations
 
@@ -31,17 +32,23 @@ def reading(prompt: str, response: str) -> str:
 
 @dataclass(frozen=True)
 class StateProbe:
+    """One softmax head per layer; their class probabilities are averaged (an ensemble of layers beat
+    every single layer leave-later-out: README, method)."""
     model_sha256: str
-    layer: int
-    mean: np.ndarray    # [n_embd] standardisation of the states it was fitted on
+    layers: tuple[int, ...]
+    mean: np.ndarray     # [n_layers, n_embd] standardisation of the states it was fitted on
     std: np.ndarray
-    weights: np.ndarray  # [n_embd, 3] over CLASSES
-    bias: np.ndarray     # [3]
+    weights: np.ndarray  # [n_layers, n_embd, 3] over CLASSES
+    bias: np.ndarray     # [n_layers, 3]
+
+    def probabilities(self, states: np.ndarray) -> np.ndarray:
+        """States [n, n_layers, n_embd] at `layers` -> [n, 3] over CLASSES."""
+        z = np.einsum("nld,ldc->nlc", (states.astype(np.float64) - self.mean) / self.std, self.weights) + self.bias
+        p = np.exp(z - z.max(axis=2, keepdims=True))
+        return (p / p.sum(axis=2, keepdims=True)).mean(axis=1)
 
     def classify(self, states: np.ndarray) -> list[str]:
-        """States [n, n_embd] at `layer` -> one label per row."""
-        z = ((states.astype(np.float64) - self.mean) / self.std) @ self.weights + self.bias
-        return [CLASSES[i] for i in z.argmax(axis=1)]
+        return [CLASSES[i] for i in self.probabilities(states).argmax(axis=1)]
 
     def check(self, model) -> None:
         if model.identity != self.model_sha256:
@@ -53,19 +60,20 @@ class StateProbe:
         # One pass per answer, none sharing a prefix: a label must not depend on the answers read beside it
         # (a shared prefix moves the states by up to 0.05, enough to flip a close call).
         texts = [reading(p, r) for p, r in zip(prompts, responses)]
-        states = np.stack([model.capture([text], [self.layer], stop_at_layer=True)[0, 0] for text in texts]) \
-            if texts else np.zeros((0, len(self.mean)))
+        states = np.stack([model.capture([text], list(self.layers), stop_at_layer=True)[0] for text in texts]) \
+            if texts else np.zeros((0, *self.mean.shape))
         return [RefusalLabel(label, "probe") for label in self.classify(states)]
 
     def save(self, path: str | Path) -> None:
         with atomic_open(Path(path), "wb") as f:
-            np.savez(f, model_sha256=np.array(self.model_sha256), layer=np.array(self.layer), mean=self.mean,
+            np.savez(f, model_sha256=np.array(self.model_sha256), layers=np.array(self.layers), mean=self.mean,
                      std=self.std, weights=self.weights, bias=self.bias)
 
     @classmethod
     def load(cls, path) -> StateProbe:
         with np.load(path, allow_pickle=False) as z:
-            return cls(str(z["model_sha256"]), int(z["layer"]), z["mean"], z["std"], z["weights"], z["bias"])
+            return cls(str(z["model_sha256"]), tuple(int(x) for x in z["layers"]), z["mean"], z["std"], z["weights"],
+                       z["bias"])
 
 
 def packaged_probe(model_name: str) -> StateProbe:
@@ -78,22 +86,27 @@ def packaged_probe(model_name: str) -> StateProbe:
         return StateProbe.load(real)
 
 
-def fit_state_probe(states: np.ndarray, labels: Sequence[str], model_sha256: str, layer: int,
-                    l2: float = 0.01, steps: int = 500, rate: float = 0.5) -> StateProbe:
-    """Softmax regression on standardised states by full-batch gradient descent (deterministic)."""
-    x = states.astype(np.float64)
-    mean, std = x.mean(0), x.std(0) + 1e-6
-    x = (x - mean) / std
+def fit_state_probe(states: np.ndarray, labels: Sequence[str], model_sha256: str, layers: Sequence[int],
+                    l2: float = 0.003, steps: int = 500, rate: float = 0.5) -> StateProbe:
+    """States [n, n_layers, n_embd]: a softmax regression on each layer's standardised states by full-batch
+    gradient descent (deterministic)."""
     y = np.eye(len(CLASSES))[[CLASSES.index(label) for label in labels]]
-    w, b = np.zeros((x.shape[1], len(CLASSES))), np.zeros(len(CLASSES))
-    for _ in range(steps):
-        z = x @ w + b
-        p = np.exp(z - z.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
-        g = (p - y) / len(x)
-        w -= rate * (x.T @ g + l2 * w)
-        b -= rate * g.sum(0)
-    return StateProbe(model_sha256, layer, mean, std, w, b)
+    heads = []
+    for j in range(states.shape[1]):
+        x = states[:, j].astype(np.float64)
+        mean, std = x.mean(0), x.std(0) + 1e-6
+        x = (x - mean) / std
+        w, b = np.zeros((x.shape[1], len(CLASSES))), np.zeros(len(CLASSES))
+        for _ in range(steps):
+            z = x @ w + b
+            p = np.exp(z - z.max(axis=1, keepdims=True))
+            p /= p.sum(axis=1, keepdims=True)
+            g = (p - y) / len(x)
+            w -= rate * (x.T @ g + l2 * w)
+            b -= rate * g.sum(0)
+        heads.append((mean, std, w, b))
+    mean, std, w, b = (np.stack(part) for part in zip(*heads))
+    return StateProbe(model_sha256, tuple(int(x) for x in layers), mean, std, w, b)
 
 
 class ProbeJudge:
