@@ -108,16 +108,15 @@ def fit(model, rows: list[dict], states: np.ndarray) -> dict:
                 np.mean(np.array(CLASSES)[np.mean([probs[held, layer, l2] for layer in layers], 0).argmax(1)]
                         == np.array(labels)[(sets == held) & whole]) for held in HELD]))
     layers, l2 = max(trials, key=lambda k: (round(trials[k], 4), -len(k[0]), -k[1]))
-    keep = np.flatnonzero(sets != UNTOUCHED)
     cols = [LAYERS.index(layer) for layer in layers]
-    head = fit_state_probe(states[keep][:, cols], [labels[i] for i in keep], model.identity, layers, l2)
+    head = fit_state_probe(states[:, cols], labels, model.identity, layers, l2)
     out = ROOT / "rass_lite" / PACKAGED / f"{model.name}.npz"
     out.parent.mkdir(parents=True, exist_ok=True)
     head.save(out)
     name = lambda k: f"{'+'.join(map(str, k[0]))} l2={k[1]}"  # noqa: E731
     return {"chosen": {"layers": list(layers), "l2": l2, "leave_later_out": round(trials[(layers, l2)], 4)},
             "held": list(HELD), "trials": {name(k): round(v, 4) for k, v in sorted(trials.items())},
-            "fitted_on": int(len(keep)), "written": str(out.relative_to(ROOT))}
+            "fitted_on": len(rows), "written": str(out.relative_to(ROOT))}
 
 
 def main() -> None:
