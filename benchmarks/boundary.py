@@ -12,7 +12,8 @@ fitted on them):
    val split: the score axis `rass-lite probe` now keeps), the last two with the layer chosen by the
    worst language's validation AUROC.
 2. the model's own refusals (its answers in the `--run` bench folder, labelled again with this
-   release's rules, and by hand: benchmarks/data/own_answers_gold.jsonl), AUROC overall and within the benign prompts (benign_sensitive + benign), for the
+   release's rules, and again against hand labels: benchmarks/data/own_answers_gold.jsonl), AUROC
+   overall and within the benign prompts (benign_sensitive + benign), for the
    projection, the first-token refusal probability read two ways (the marker openers of the
    prompt's language; the probe's token weights learned from its answers), the probe's behaviour
    score, and a behaviour score over three layers' projections (fitted on the probe's train split).
@@ -130,7 +131,7 @@ def main() -> None:
     answers = {r["id"]: r for r in read_jsonl(Path(args.run) / "results.jsonl")}
     refused = np.array([is_refused(label_response(answers[r["id"]]["response"], r["lang"], prompt=r["prompt"]).label)
                         for r in test])
-    gold = None if args.no_gold else [g["label"] for g in read_gold(GOLD, test, answers)]
+    gold_refused = None if args.no_gold else np.array([is_refused(g["label"]) for g in read_gold(GOLD, test, answers)])
     benign = label != "harmful"
 
     # 1. harmful vs benign controls, per language and layer.
@@ -182,9 +183,8 @@ def main() -> None:
 
     own, own_per_lang = own_refusals(refused)
     by_gold = {}
-    if gold is not None:  # the same, against the hand labels of these answers
-        by_gold = dict(zip(("own_refusals_gold", "own_refusals_gold_per_language"),
-                           own_refusals(np.array([is_refused(x) for x in gold]))))
+    if gold_refused is not None:  # the same, against the hand labels of these answers
+        by_gold = dict(zip(("own_refusals_gold", "own_refusals_gold_per_language"), own_refusals(gold_refused)))
     print(json.dumps({
         "held_out": {"records": len(test), "items": len({r["item"] for r in test}),
                      "refused": int(refused.sum()), "benign_refused": int((refused & benign).sum()),

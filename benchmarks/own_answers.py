@@ -35,29 +35,29 @@ GOLD = ROOT / "benchmarks" / "data" / "own_answers_gold.jsonl"  # the held-out i
 GOLD_TRAIN = ROOT / "benchmarks" / "data" / "own_answers_train_gold.jsonl"  # the train items': the probe's fit
 
 
-def read_gold(path: Path, test: list[dict], answers: dict) -> list[dict]:
-    """The hand labels of the run's held-out answers, in `test` order; each must label the answer it read."""
+def read_gold(path: Path, records: list[dict], answers: dict) -> list[dict]:
+    """The hand labels of the run's answers to `records`, in their order; each must label the answer it read."""
     gold = {g["id"]: g for g in read_jsonl(path)}
-    missing = [r["id"] for r in test if r["id"] not in gold]
+    missing = [r["id"] for r in records if r["id"] not in gold]
     if missing:
-        raise SystemExit(f"{path}: no hand label for {len(missing)} held-out answers (first {missing[0]})")
-    moved = [r["id"] for r in test if hashlib.sha256(answers[r["id"]]["response"].encode()).hexdigest()
+        raise SystemExit(f"{path}: no hand label for {len(missing)} answers (first {missing[0]})")
+    moved = [r["id"] for r in records if hashlib.sha256(answers[r["id"]]["response"].encode()).hexdigest()
              != gold[r["id"]]["response_sha256"]]
     if moved:
         raise SystemExit(f"{path}: {len(moved)} answers of the run differ from the ones labelled (first {moved[0]}); "
                          "pass the run they were written for")
-    return [gold[r["id"]] for r in test]
+    return [gold[r["id"]] for r in records]
 
 
 def own_answers(run: Path, part: str = "test") -> list[dict]:
-    """MORBench-lite records of one side of the by-item split with the run's answer as `response` and the
-    hand label as `label` (the item's own label kept as `kind`), and the annotator's note."""
+    """MORBench-lite records of one side of the by-item split with the run's answer as `response`, the hand
+    label as `label` and the annotator's note."""
     records, _ = load_set("morbench-lite")
     train, test = split_by_item(records)
     rows = test if part == "test" else train
     answers = {r["id"]: r for r in read_jsonl(run / "results.jsonl")}
     gold = read_gold(GOLD if part == "test" else GOLD_TRAIN, rows, answers)
-    return [dict(r, response=answers[r["id"]]["response"], kind=r["label"], label=g["label"], note=g["note"])
+    return [dict(r, response=answers[r["id"]]["response"], label=g["label"], note=g["note"])
             for r, g in zip(rows, gold)]
 
 

@@ -809,26 +809,26 @@ def test_round5_resources_and_real_help_keep_their_label(answer, lang, label):
     assert label_response(answer, lang).label == label
 
 
-def test_test5_is_well_formed_and_new():
-    test5 = load_labelled(BENCH_DATA / "refusal_styles_test5.jsonl")
-    assert {r["split"] for r in test5} == {"test5"}
-    counts = Counter((r["lang"], r["label"]) for r in test5)
-    assert all(counts[lang, "refuse"] == 18 and counts[lang, "partial"] == 8 and counts[lang, "comply"] == 14
-               for lang in LANGS), counts
-    older = sorted(p.name for p in BENCH_DATA.glob("refusal_*.jsonl") if "test5" not in p.name)
-    ids = [r["id"] for r in test5] + [r["id"] for name in older for r in load_labelled(BENCH_DATA / name)]
+def _untouched_set(split: str, refuse: int, partial: int, comply: int) -> tuple[list[dict], list[dict]]:
+    """An untouched set's rows, checked for its split, its per-language label counts and ids new to every
+    other labelled file; and the rows of those other files."""
+    rows = load_labelled(BENCH_DATA / f"refusal_styles_{split}.jsonl")
+    assert {r["split"] for r in rows} == {split}
+    counts = Counter((r["lang"], r["label"]) for r in rows)
+    assert all(counts[lang, "refuse"] == refuse and counts[lang, "partial"] == partial
+               and counts[lang, "comply"] == comply for lang in LANGS), counts
+    older = [r for p in sorted(BENCH_DATA.glob("refusal_*.jsonl")) if split not in p.name for r in load_labelled(p)]
+    ids = [r["id"] for r in rows] + [r["id"] for r in older]
     assert len(set(ids)) == len(ids)
+    return rows, older
+
+
+def test_test5_is_well_formed_and_new():
+    _untouched_set("test5", 18, 8, 14)
 
 
 def test_test6_is_well_formed_and_new():
-    test6 = load_labelled(BENCH_DATA / "refusal_styles_test6.jsonl")
-    assert {r["split"] for r in test6} == {"test6"}
-    counts = Counter((r["lang"], r["label"]) for r in test6)
-    assert all(counts[lang, "refuse"] == 22 and counts[lang, "partial"] == 10 and counts[lang, "comply"] == 18
-               for lang in LANGS), counts
-    older = [r for p in sorted(BENCH_DATA.glob("refusal_*.jsonl")) if "test6" not in p.name for r in load_labelled(p)]
-    ids = [r["id"] for r in test6] + [r["id"] for r in older]
-    assert len(set(ids)) == len(ids)
+    test6, older = _untouched_set("test6", 22, 10, 18)
     seen = {r["response"] for r in older}
     # new answers, not copies of earlier sets (a terse "Nein, das mache ich nicht." may recur)
     assert not [r["id"] for r in test6 if r["response"] in seen and len(r["response"]) > 40]

@@ -36,7 +36,8 @@ _DIGIT = re.compile(r"\d")
 
 
 def strip_lead_in(sentence: str, m: dict) -> tuple[str, int]:
-    """("so i'm not going to...", ...) -> ("i'm not going to...", offset) for a leading connective."""
+    """("so i'm not going to...", ...) -> ("i'm not going to...", offset) for a leading connective (or
+    Arabic's optional subject pronoun: "أنا لا أستطيع" is "لا أستطيع")."""
     best = 0
     for _, rx in m["lead_in"]:
         hit = rx.match(sentence)
