@@ -18,7 +18,9 @@ Sets (all written by the team):
                 helpers who saw neither the rules nor any earlier set, committed after the fifth
                 tuning round and scored once; the refusal probe was refitted on it);
 - styles_test6: benchmarks/data/refusal_styles_test6.jsonl (sixth test set, 400 answers written the
-                same way, committed after the probe's refit and scored once).
+                same way, committed after the probe's refit and scored once);
+- styles_test7: benchmarks/data/refusal_styles_test7.jsonl (seventh test set, 400 answers written the
+                same way, committed before any detector read it, scored once with the probe of test6).
 
 For each set: agreement overall, per language, per style (styles set) or note, per gold label,
 the confusion matrix, speed, and the same figures for a naive ~20-phrase substring matcher
@@ -47,6 +49,7 @@ STYLES_TUNE4 = ROOT / "benchmarks" / "data" / "refusal_styles_tune4.jsonl"
 STYLES_TEST4 = ROOT / "benchmarks" / "data" / "refusal_styles_test4.jsonl"
 STYLES_TEST5 = ROOT / "benchmarks" / "data" / "refusal_styles_test5.jsonl"
 STYLES_TEST6 = ROOT / "benchmarks" / "data" / "refusal_styles_test6.jsonl"
+STYLES_TEST7 = ROOT / "benchmarks" / "data" / "refusal_styles_test7.jsonl"
 SETS = {
     "tuned": (ROOT / "tests" / "data" / "refusal_labelled.jsonl", None),
     "held_out": (ROOT / "benchmarks" / "data" / "refusal_heldout.jsonl", None),
@@ -60,6 +63,7 @@ SETS = {
     "styles_test4": (STYLES_TEST4, "test4"),
     "styles_test5": (STYLES_TEST5, "test5"),
     "styles_test6": (STYLES_TEST6, "test6"),
+    "styles_test7": (STYLES_TEST7, "test7"),
 }
 NAIVE_PHRASES = (
     "i'm sorry", "i am sorry", "i apologize", "as an ai", "i cannot", "i can't", "i can not",

@@ -6,8 +6,8 @@
 The default model reads each labelled answer with its request (refusal/state_probe.py: reading) and
 its residual stream is captured at layers 8, 10, …, 22 (one pass per answer, stopping at layer 22,
 cached per text in runs/refusal-probe-states.npz: a new set captures only its own rows). `--fit`
-reads every labelled set but styles_test6 (never read here, so never fitted on), the default model's
-own answers to MORBench-lite's train items with their hand labels (benchmarks/own_answers.py), and a
+reads every labelled set but styles_test6 and styles_test7 (never read here, so never fitted on), the
+default model's own answers to MORBench-lite's train items with their hand labels (benchmarks/own_answers.py), and a
 cut-off copy of each comply and refuse answer (`bench` stops answers at 48 tokens). It chooses the
 layers (one, or an ensemble averaging several layers' heads) and the shrinkage leave-later-out: for
 test3, test4 and test5, a head fitted on the sets written before each is scored on its answers as
@@ -42,7 +42,7 @@ LAYERS = list(range(8, 23, 2))
 CANDIDATES = [(layer,) for layer in LAYERS] + [(12, 14, 16), (14, 18), (12, 14, 16, 18, 20), tuple(LAYERS)]
 L2S = (0.003, 0.01, 0.03)
 HELD = ("styles_test3", "styles_test4", "styles_test5")  # each scored by a head fitted on the sets before it
-UNTOUCHED = "styles_test6"
+UNTOUCHED = ("styles_test6", "styles_test7")  # the shipped head never read them
 CACHE = ROOT / "runs" / "refusal-probe-states.npz"
 ORDER = list(SETS)  # the order the sets were written in
 
@@ -130,9 +130,9 @@ def main() -> None:
         raise SystemExit(f"unknown set(s) {', '.join(unknown)}; use {', '.join(SETS)}")
     model = LlamaBackend.load()
     if args.fit:
-        # styles_test6 is never read here, so never fitted on; the default model's own answers to the
-        # train items (hand-labelled) come last, so they join the final fit but no leave-later-out trial.
-        rows = all_rows([name for name in SETS if name != UNTOUCHED])
+        # styles_test6 and styles_test7 are never read here, so never fitted on; the default model's own
+        # answers to the train items (hand-labelled) come last: in the final fit, in no leave-later-out trial.
+        rows = all_rows([name for name in SETS if name not in UNTOUCHED])
         rows += [dict(r, set="own_train") for r in own_answers(ROOT / args.run, "train")]
         rows += cut_copies(rows)
         print(json.dumps(fit(model, rows, states_of(model, rows)), indent=1))
@@ -146,7 +146,7 @@ def main() -> None:
         rules = [label_response(r["response"], r["lang"], prompt=r.get("prompt")).label for r in part]
         group = "style" if "style" in part[0] else "note"
         report[name] = {"probe": score(part, pred, group), "rules": score(part, rules, group),
-                        "fitted_on": name != UNTOUCHED}
+                        "fitted_on": name not in UNTOUCHED}
     print(json.dumps(report, indent=1, ensure_ascii=False))
 
 

@@ -827,11 +827,12 @@ def test_test5_is_well_formed_and_new():
     _untouched_set("test5", 18, 8, 14)
 
 
-def test_test6_is_well_formed_and_new():
-    test6, older = _untouched_set("test6", 22, 10, 18)
+@pytest.mark.parametrize("split", ["test6", "test7"])
+def test_test6_and_test7_are_well_formed_and_new(split):
+    rows, older = _untouched_set(split, 22, 10, 18)
     seen = {r["response"] for r in older}
     # new answers, not copies of earlier sets (a terse "Nein, das mache ich nicht." may recur)
-    assert not [r["id"] for r in test6 if r["response"] in seen and len(r["response"]) > 40]
+    assert not [r["id"] for r in rows if r["response"] in seen and len(r["response"]) > 40]
 
 
 def test_own_answer_hand_labels_cover_each_side_of_the_split_once():
