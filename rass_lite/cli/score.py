@@ -8,8 +8,11 @@ from rich.table import Table
 
 from ..probe import ZONES, Probe, check_probe_matches
 from ..records import read_prompts, write_jsonl
-from ..score import score_capture_file, score_records
+from ..errors import InputError
+from ..score import Lookahead, score_capture_file, score_records
+from ..score.lookahead import LOOKAHEAD_TOKENS
 from .common import add_model_options, load_local_model, out, progress_bar
+from .judge import load_judge
 
 
 def register(sub) -> None:
@@ -20,6 +23,9 @@ def register(sub) -> None:
     p.add_argument("--band", type=float, default=1.0, help="|score| <= band is the boundary zone (default 1)")
     p.add_argument("--fast", action="store_true",
                    help="projection only: a pass that stops at the probe layer (the cheap screen), no first-token P(refuse)")
+    p.add_argument("--lookahead", type=int, nargs="?", const=LOOKAHEAD_TOKENS, default=0, metavar="N",
+                   help=f"score by the model's own opening: N greedy tokens (default {LOOKAHEAD_TOKENS}) read by the "
+                        "refusal probe on the default model; the best predictor of refusals, ~1 s a prompt")
     p.add_argument("--force", action="store_true", help="use a probe made for another model file")
     p.add_argument("--out", required=True, metavar="FILE.jsonl")
     p.set_defaults(run=run)
@@ -28,13 +34,23 @@ def register(sub) -> None:
 def run(args) -> int:
     probe = Probe.load(args.probe)
     if args.input.endswith(".npz"):
+        if args.lookahead:
+            raise InputError(f"{args.input}: a capture file holds no model to answer with; --lookahead needs "
+                             "the prompts (.txt or .jsonl)")
         scored = score_capture_file(probe, args.input, band=args.band, force=args.force)
     else:
         records = read_prompts(args.input)
         model = load_local_model(args, "score")
         check_probe_matches(probe, model, args.force)
+        lookahead = None
+        if args.lookahead:
+            if args.lookahead < 1:
+                raise InputError(f"--lookahead {args.lookahead}: give a number of tokens of at least 1 (e.g. 12)")
+            reader = load_judge(None, args.models, model, probe=True)
+            lookahead = Lookahead(reader.backend, reader.probe, args.lookahead)
         with progress_bar("score") as progress:
-            scored = score_records(model, probe, records, band=args.band, fast=args.fast, progress=progress)
+            scored = score_records(model, probe, records, band=args.band, fast=args.fast, lookahead=lookahead,
+                                   progress=progress)
     write_jsonl(args.out, scored)
     print_zone_table(scored)
     return 0

@@ -15,6 +15,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import InputError
+from ..progress import Cancelled
 from ..records import atomic_open
 from .rules import RefusalLabel
 
@@ -55,14 +56,28 @@ class StateProbe:
             raise InputError(f"this refusal probe was fitted on the model with sha256 {self.model_sha256[:12]}…, "
                              f"not {model.name}; use that model as --judge-model, or --method rules")
 
-    def label_many(self, model, prompts: Sequence[str], responses: Sequence[str]) -> list[RefusalLabel]:
+    def read(self, model, prompts: Sequence[str], responses: Sequence[str], *, progress=None,
+             should_stop=lambda: False) -> np.ndarray:
+        """Class probabilities [n, 3] of each (prompt, answer) read by `model`."""
         self.check(model)
         # One pass per answer, none sharing a prefix: a label must not depend on the answers read beside it
         # (a shared prefix moves the states by up to 0.05, enough to flip a close call).
         texts = [reading(p, r) for p, r in zip(prompts, responses)]
-        states = np.stack([model.capture([text], list(self.layers), stop_at_layer=True)[0] for text in texts]) \
-            if texts else np.zeros((0, *self.mean.shape))
-        return [RefusalLabel(label, "probe") for label in self.classify(states)]
+        rows = []
+        for i, text in enumerate(texts):
+            if should_stop():
+                raise Cancelled()
+            rows.append(model.capture([text], list(self.layers), stop_at_layer=True)[0])
+            if progress is not None:
+                progress(i + 1, len(texts), "")
+        return self.probabilities(np.stack(rows)) if rows else np.zeros((0, len(CLASSES)))
+
+    def p_refused(self, model, prompts: Sequence[str], responses: Sequence[str], **kwargs) -> np.ndarray:
+        """P(refuse or partial) [n]: "refused" as every figure counts it."""
+        return self.read(model, prompts, responses, **kwargs)[:, 1:].sum(axis=1)
+
+    def label_many(self, model, prompts: Sequence[str], responses: Sequence[str]) -> list[RefusalLabel]:
+        return [RefusalLabel(CLASSES[i], "probe") for i in self.read(model, prompts, responses).argmax(axis=1)]
 
     def save(self, path: str | Path) -> None:
         with atomic_open(Path(path), "wb") as f:

@@ -5,11 +5,15 @@ from harmless); `score` is the behaviour score, the logit of P(refuse) from the 
 first-token refusal probability of the same full pass (0 on the boundary, > 0 on the refusing
 side), `p_refuse` its probability and `zone` follows it. With `fast` (or a probe without a
 behaviour score) only the cheap screen runs: a pass that stops at the probe layer, and the score
-is the projection's boundary logit; `score_from` says which.
+is the projection's boundary logit. With `lookahead` tokens (and a refusal probe to read with), the
+score is the lookahead score instead: the refusal probe's logit P(refused) of the model's own opening
+(`lookahead.py`), the better predictor of its refusals at about one second a prompt. `score_from`
+says which.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -21,20 +25,38 @@ from ..probe.boundary import sigmoid
 from ..probe.directions import project
 from ..progress import Progress
 from ..refusal.first_token import p_refuse_first_tokens, p_refuse_weighted
+from ..refusal.state_probe import StateProbe
 from .capture_file import load_capture
+from .lookahead import LOOKAHEAD_TOKENS, lookahead_scores
+
+
+@dataclass(frozen=True)
+class Lookahead:
+    """What the lookahead score reads with: the refusal probe's head and the model it was fitted on
+    (the target itself when it is that model)."""
+    reader: ActivationBackend
+    head: StateProbe
+    tokens: int = LOOKAHEAD_TOKENS
 
 
 def score_records(backend: ActivationBackend, probe: Probe, records: list[dict], *, band: float = 1.0,
-                  fast: bool = False, progress: Progress | None = None,
+                  fast: bool = False, lookahead: Lookahead | None = None, progress: Progress | None = None,
                   should_stop: Callable[[], bool] = never) -> list[dict]:
     """Each input record with score, p_refuse, projection, p_first_token, layer and zone added."""
     prompts = [r["prompt"] for r in records]
     if fast or probe.behaviour is None:
         hidden = backend.capture(prompts, [probe.layer], stop_at_layer=True, progress=progress, should_stop=should_stop)
-        return with_scores(records, probe, project(hidden[:, 0], probe.direction), band)
-    p_first, hidden = first_token_signal(backend, probe, prompts, [r.get("lang", "en") for r in records],
-                                         layers=[probe.layer], progress=progress, should_stop=should_stop)
-    return with_scores(records, probe, project(hidden[:, 0], probe.direction), band, p_first)
+        scored = with_scores(records, probe, project(hidden[:, 0], probe.direction), band)
+    else:
+        p_first, hidden = first_token_signal(backend, probe, prompts, [r.get("lang", "en") for r in records],
+                                             layers=[probe.layer], progress=progress, should_stop=should_stop)
+        scored = with_scores(records, probe, project(hidden[:, 0], probe.direction), band, p_first)
+    if lookahead is None:
+        return scored
+    ahead = lookahead_scores(backend, lookahead.reader, lookahead.head, prompts, lookahead.tokens,
+                             progress=progress, should_stop=should_stop)
+    return [{**r, "score": round(float(s), 4), "p_refuse": round(float(sigmoid(s)), 4), "score_from": "lookahead",
+             "lookahead_tokens": lookahead.tokens, "zone": zone(float(s), band)} for r, s in zip(scored, ahead)]
 
 
 def first_token_signal(backend: ActivationBackend, probe: Probe, prompts: list[str], langs: list[str], *,
