@@ -23,9 +23,11 @@ def register(sub) -> None:
     p.add_argument("--band", type=float, default=1.0, help="|score| <= band is the boundary zone (default 1)")
     p.add_argument("--fast", action="store_true",
                    help="projection only: a pass that stops at the probe layer (the cheap screen), no first-token P(refuse)")
-    p.add_argument("--lookahead", type=int, nargs="?", const=LOOKAHEAD_TOKENS, default=0, metavar="N",
-                   help=f"score by the model's own opening: N greedy tokens (default {LOOKAHEAD_TOKENS}) read by the "
-                        "refusal probe on the default model; the best predictor of refusals, ~1 s a prompt")
+    p.add_argument("--lookahead", action="store_true",
+                   help="score by the model's own opening, read by the refusal probe on the default model: the best "
+                        "predictor of refusals, ~1.5 s a prompt")
+    p.add_argument("--lookahead-tokens", type=int, default=LOOKAHEAD_TOKENS, metavar="N",
+                   help=f"length of that opening (default {LOOKAHEAD_TOKENS})")
     p.add_argument("--force", action="store_true", help="use a probe made for another model file")
     p.add_argument("--out", required=True, metavar="FILE.jsonl")
     p.set_defaults(run=run)
@@ -44,10 +46,11 @@ def run(args) -> int:
         check_probe_matches(probe, model, args.force)
         lookahead = None
         if args.lookahead:
-            if args.lookahead < 1:
-                raise InputError(f"--lookahead {args.lookahead}: give a number of tokens of at least 1 (e.g. 12)")
+            if args.lookahead_tokens < 1:
+                raise InputError(f"--lookahead-tokens {args.lookahead_tokens}: give a number of tokens of at least 1 "
+                                 f"(default {LOOKAHEAD_TOKENS})")
             reader = load_judge(None, args.models, model, probe=True)
-            lookahead = Lookahead(reader.backend, reader.probe, args.lookahead)
+            lookahead = Lookahead(reader.backend, reader.probe, args.lookahead_tokens)
         with progress_bar("score") as progress:
             scored = score_records(model, probe, records, band=args.band, fast=args.fast, lookahead=lookahead,
                                    progress=progress)
