@@ -25,7 +25,7 @@ def register(sub) -> None:
                    help="projection only: a pass that stops at the probe layer (the cheap screen), no first-token P(refuse)")
     p.add_argument("--lookahead", action="store_true",
                    help="score by the model's own opening, read by the refusal probe on the default model: the best "
-                        "predictor of refusals, ~1.5 s a prompt")
+                        "predictor of refusals, ~1.6 s a prompt on 2 cores")
     p.add_argument("--lookahead-tokens", type=int, default=LOOKAHEAD_TOKENS, metavar="N",
                    help=f"length of that opening (default {LOOKAHEAD_TOKENS})")
     p.add_argument("--force", action="store_true", help="use a probe made for another model file")
