@@ -35,7 +35,8 @@ from rass_lite.records import read_jsonl  # noqa: E402
 from rass_lite.refusal import is_refused  # noqa: E402
 from rass_lite.refusal.first_token import refusal_token_ids  # noqa: E402
 from rass_lite.refusal.state_probe import packaged_probe  # noqa: E402
-from rass_lite.score.lookahead import logit_of, openings  # noqa: E402
+from rass_lite.probe.behaviour import logit  # noqa: E402
+from rass_lite.score.lookahead import P_CLIP, openings  # noqa: E402
 
 
 def aurocs(signal: np.ndarray, refused: np.ndarray, benign: np.ndarray, langs: np.ndarray) -> dict:
@@ -80,9 +81,9 @@ def main() -> None:
     ids = [refusal_token_ids(model, lang) for lang in sorted({r["lang"] for r in test})]
     by_lang = dict(zip(sorted({r["lang"] for r in test}), ids))
     probs, _ = model.first_token_probs(prompts, [by_lang[r["lang"]] for r in test])
-    signals = {"first_token_openers": logit_of(np.array([float(p.sum()) for p in probs]))}
+    signals = {"first_token_openers": logit(np.array([float(p.sum()) for p in probs]))}
     for k in lengths:
-        signals[f"lookahead_{k}"] = logit_of(np.array([done[r["id"]]["p"][str(k)] for r in test]))
+        signals[f"lookahead_{k}"] = logit(np.clip([done[r["id"]]["p"][str(k)] for r in test], P_CLIP, 1 - P_CLIP))
 
     refused = np.array([is_refused(g["label"]) for g in gold])
     benign = np.array([r["label"] != "harmful" for r in test])

@@ -15,6 +15,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from ..backends.base import ActivationBackend, TextBackend, never
+from ..probe.behaviour import logit
 from ..progress import Cancelled, Progress
 from ..refusal.state_probe import StateProbe
 
@@ -31,21 +32,18 @@ def openings(target: TextBackend, prompts: Sequence[str], tokens: int, *, progre
             raise Cancelled()
         out.append(target.generate(prompt, max_tokens=tokens, temperature=0.0))
         if progress is not None:
-            progress(i + 1, 2 * len(prompts), "opening answers")
+            progress(i + 1, len(prompts), "opening answers")
     return out
 
 
 def lookahead_scores(target: TextBackend, reader: ActivationBackend, head: StateProbe, prompts: Sequence[str],
                      tokens: int = LOOKAHEAD_TOKENS, *, progress: Progress | None = None,
                      should_stop: Callable[[], bool] = never) -> np.ndarray:
-    """logit P(refused) [n] of each prompt's opening, read by `reader` (the model `head` was fitted on)."""
-    opened = openings(target, prompts, tokens, progress=progress, should_stop=should_stop)
+    """logit P(refused) [n] of each prompt's opening, read by `reader` (the model `head` was fitted on).
+    Progress runs over both halves: opening the answers, then reading them."""
     n = len(prompts)
-    reading_progress = None if progress is None else (lambda done, total, msg: progress(n + done, 2 * n, "reading"))
-    p = head.p_refused(reader, prompts, opened, progress=reading_progress, should_stop=should_stop)
-    return logit_of(p)
-
-
-def logit_of(p: np.ndarray) -> np.ndarray:
-    p = np.clip(np.asarray(p, np.float64), P_CLIP, 1 - P_CLIP)
-    return np.log(p / (1 - p))
+    def half(offset: int):
+        return None if progress is None else (lambda done, total, msg="": progress(offset + done, 2 * n, msg))
+    opened = openings(target, prompts, tokens, progress=half(0), should_stop=should_stop)
+    p = head.p_refused(reader, prompts, opened, progress=half(n), should_stop=should_stop)
+    return logit(np.clip(p, P_CLIP, 1 - P_CLIP))

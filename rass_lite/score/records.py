@@ -7,7 +7,7 @@ side), `p_refuse` its probability and `zone` follows it. With `fast` (or a probe
 behaviour score) only the cheap screen runs: a pass that stops at the probe layer, and the score
 is the projection's boundary logit. With `lookahead` tokens (and a refusal probe to read with), the
 score is the lookahead score instead: the refusal probe's logit P(refused) of the model's own opening
-(`lookahead.py`), the better predictor of its refusals at about one second a prompt. `score_from`
+(`lookahead.py`), the better predictor of its refusals at about 1.6 s a prompt. `score_from`
 says which.
 """
 
@@ -44,19 +44,16 @@ def score_records(backend: ActivationBackend, probe: Probe, records: list[dict],
                   should_stop: Callable[[], bool] = never) -> list[dict]:
     """Each input record with score, p_refuse, projection, p_first_token, layer and zone added."""
     prompts = [r["prompt"] for r in records]
+    p_first = None
     if fast or probe.behaviour is None:
         hidden = backend.capture(prompts, [probe.layer], stop_at_layer=True, progress=progress, should_stop=should_stop)
-        scored = with_scores(records, probe, project(hidden[:, 0], probe.direction), band)
     else:
         p_first, hidden = first_token_signal(backend, probe, prompts, [r.get("lang", "en") for r in records],
                                              layers=[probe.layer], progress=progress, should_stop=should_stop)
-        scored = with_scores(records, probe, project(hidden[:, 0], probe.direction), band, p_first)
-    if lookahead is None:
-        return scored
-    ahead = lookahead_scores(backend, lookahead.reader, lookahead.head, prompts, lookahead.tokens,
-                             progress=progress, should_stop=should_stop)
-    return [{**r, "score": round(float(s), 4), "p_refuse": round(float(sigmoid(s)), 4), "score_from": "lookahead",
-             "lookahead_tokens": lookahead.tokens, "zone": zone(float(s), band)} for r, s in zip(scored, ahead)]
+    ahead = None if lookahead is None else lookahead_scores(
+        backend, lookahead.reader, lookahead.head, prompts, lookahead.tokens, progress=progress, should_stop=should_stop)
+    return with_scores(records, probe, project(hidden[:, 0], probe.direction), band, p_first,
+                       ahead, None if lookahead is None else lookahead.tokens)
 
 
 def first_token_signal(backend: ActivationBackend, probe: Probe, prompts: list[str], langs: list[str], *,
@@ -70,14 +67,18 @@ def first_token_signal(backend: ActivationBackend, probe: Probe, prompts: list[s
     return p_refuse_first_tokens(backend, prompts, langs, layers=layers, progress=progress, should_stop=should_stop)
 
 
-def with_scores(records: list[dict], probe: Probe, proj, band: float, p_first=None) -> list[dict]:
-    scores = np.atleast_1d(probe.score(proj, p_first))
+def with_scores(records: list[dict], probe: Probe, proj, band: float, p_first=None, ahead=None,
+                lookahead_tokens: int | None = None) -> list[dict]:
+    """The score fields; `ahead` (lookahead scores) replaces the probe's score when given."""
+    scores = np.atleast_1d(probe.score(proj, p_first)) if ahead is None else ahead
     firsts = [None] * len(records) if p_first is None else [round(float(p), 4) for p in p_first]
-    source = "projection" if p_first is None or probe.behaviour is None else "behaviour"
+    source = "lookahead" if ahead is not None else \
+        "projection" if p_first is None or probe.behaviour is None else "behaviour"
+    extra = {} if ahead is None else {"lookahead_tokens": lookahead_tokens}
     return [
         {**r, "score": round(float(s), 4), "p_refuse": round(float(sigmoid(s)), 4),
          "projection": round(float(x), 4), "p_first_token": f, "score_from": source,
-         "layer": probe.layer, "zone": zone(float(s), band)}
+         "layer": probe.layer, "zone": zone(float(s), band), **extra}
         for r, s, x, f in zip(records, scores, proj, firsts)
     ]
 
