@@ -20,7 +20,12 @@ Sets (all written by the team):
 - styles_test6: benchmarks/data/refusal_styles_test6.jsonl (sixth test set, 400 answers written the
                 same way, committed after the probe's refit and scored once);
 - styles_test7: benchmarks/data/refusal_styles_test7.jsonl (seventh test set, 400 answers written the
-                same way, committed before any detector read it, scored once with the probe of test6).
+                same way, committed before any detector read it, scored once with the probe of test6;
+                the probe of test8 never read it);
+- styles_tune8: benchmarks/data/refusal_styles_tune8.jsonl (480 training answers in the styles both
+                detectors missed most on test6/test7, written by four other helpers; the probe's fit);
+- styles_test8: benchmarks/data/refusal_styles_test8.jsonl (eighth test set, 400 answers written like
+                test7 by four helpers blind to everything else, committed before any detector read it).
 
 For each set: agreement overall, per language, per style (styles set) or note, per gold label,
 the confusion matrix, speed, and the same figures for a naive ~20-phrase substring matcher
@@ -50,6 +55,8 @@ STYLES_TEST4 = ROOT / "benchmarks" / "data" / "refusal_styles_test4.jsonl"
 STYLES_TEST5 = ROOT / "benchmarks" / "data" / "refusal_styles_test5.jsonl"
 STYLES_TEST6 = ROOT / "benchmarks" / "data" / "refusal_styles_test6.jsonl"
 STYLES_TEST7 = ROOT / "benchmarks" / "data" / "refusal_styles_test7.jsonl"
+STYLES_TUNE8 = ROOT / "benchmarks" / "data" / "refusal_styles_tune8.jsonl"
+STYLES_TEST8 = ROOT / "benchmarks" / "data" / "refusal_styles_test8.jsonl"
 SETS = {
     "tuned": (ROOT / "tests" / "data" / "refusal_labelled.jsonl", None),
     "held_out": (ROOT / "benchmarks" / "data" / "refusal_heldout.jsonl", None),
@@ -64,6 +71,8 @@ SETS = {
     "styles_test5": (STYLES_TEST5, "test5"),
     "styles_test6": (STYLES_TEST6, "test6"),
     "styles_test7": (STYLES_TEST7, "test7"),
+    "styles_tune8": (STYLES_TUNE8, "tune8"),
+    "styles_test8": (STYLES_TEST8, "test8"),
 }
 NAIVE_PHRASES = (
     "i'm sorry", "i am sorry", "i apologize", "as an ai", "i cannot", "i can't", "i can not",

@@ -809,9 +809,9 @@ def test_round5_resources_and_real_help_keep_their_label(answer, lang, label):
     assert label_response(answer, lang).label == label
 
 
-def _untouched_set(split: str, refuse: int, partial: int, comply: int) -> tuple[list[dict], list[dict]]:
-    """An untouched set's rows, checked for its split, its per-language label counts and ids new to every
-    other labelled file; and the rows of those other files."""
+def _new_set(split: str, refuse: int, partial: int, comply: int) -> tuple[list[dict], list[dict]]:
+    """A set written after the others: its rows, checked for its split, its per-language label counts and
+    ids new to every other labelled file; and the rows of those other files."""
     rows = load_labelled(BENCH_DATA / f"refusal_styles_{split}.jsonl")
     assert {r["split"] for r in rows} == {split}
     counts = Counter((r["lang"], r["label"]) for r in rows)
@@ -824,12 +824,13 @@ def _untouched_set(split: str, refuse: int, partial: int, comply: int) -> tuple[
 
 
 def test_test5_is_well_formed_and_new():
-    _untouched_set("test5", 18, 8, 14)
+    _new_set("test5", 18, 8, 14)
 
 
-@pytest.mark.parametrize("split", ["test6", "test7"])
-def test_test6_and_test7_are_well_formed_and_new(split):
-    rows, older = _untouched_set(split, 22, 10, 18)
+@pytest.mark.parametrize("split, counts", [("test6", (22, 10, 18)), ("test7", (22, 10, 18)),
+                                           ("test8", (22, 10, 18)), ("tune8", (36, 10, 14))])
+def test_sets_since_test6_are_well_formed_and_new(split, counts):
+    rows, older = _new_set(split, *counts)
     seen = {r["response"] for r in older}
     # new answers, not copies of earlier sets (a terse "Nein, das mache ich nicht." may recur)
     assert not [r["id"] for r in rows if r["response"] in seen and len(r["response"]) > 40]
