@@ -6,13 +6,13 @@
 The default model reads each labelled answer with its request (refusal/state_probe.py: reading) and
 its residual stream is captured at layers 8, 10, …, 22 (one pass per answer, stopping at layer 22,
 cached per text in runs/refusal-probe-states.npz: a new set captures only its own rows). `--fit`
-reads every labelled set but styles_test7 and styles_test8 (never read here, so never fitted on), the
+reads every labelled set but styles_test6, styles_test7, styles_test8 (never read here, so never fitted on) and
+styles_tune8 (written after the shipped head's fit: the next fit reads it), the
 default model's own answers to MORBench-lite's train items with their hand labels (benchmarks/own_answers.py), and a
-cut-off copy of each comply and refuse answer whose label is decided early (`bench` stops answers at 48
-tokens). It chooses the layers (one, or an ensemble averaging several layers' heads) and the shrinkage
-leave-later-out: for test3, test4, test5 and test6, a head fitted on the sets written before each is
-scored on its answers as written, and the best mean agreement wins; the head is then fitted on
-everything it read. The fit
+cut-off copy of each comply and refuse answer (`bench` stops answers at 48 tokens). It chooses the
+layers (one, or an ensemble averaging several layers' heads) and the shrinkage leave-later-out: for
+test3, test4 and test5, a head fitted on the sets written before each is scored on its answers as
+written, and the best mean agreement wins; the head is then fitted on everything it read. The fit
 reads the states of batched captures (the shared opening of the template decoded once); labelling
 reads each answer alone, so a label does not depend on its neighbours (the two differ by up to 0.05
 per coordinate).
@@ -42,14 +42,12 @@ LAYERS = list(range(8, 23, 2))
 # Heads tried: single layers, and ensembles that average the class probabilities of several layers.
 CANDIDATES = [(layer,) for layer in LAYERS] + [(12, 14, 16), (14, 18), (12, 14, 16, 18, 20), tuple(LAYERS)]
 L2S = (0.003, 0.01, 0.03)
-HELD = ("styles_test3", "styles_test4", "styles_test5", "styles_test6")  # each scored by a head fitted on the sets before it
-UNTOUCHED = ("styles_test7", "styles_test8")  # the shipped head never read them
+HELD = ("styles_test3", "styles_test4", "styles_test5")  # each scored by a head fitted on the sets before it
+UNTOUCHED = ("styles_test6", "styles_test7", "styles_test8")  # the shipped head never read them
+NOT_FITTED = UNTOUCHED + ("styles_tune8",)  # tune8 came after the shipped head's fit
 CACHE = ROOT / "runs" / "refusal-probe-states.npz"
+CHUNK = 500  # texts captured between two saves of the cache
 ORDER = list(SETS)  # the order the sets were written in
-# Styles whose label is decided late in the answer (a closing decline, an answer after a long caution):
-# a cut can drop the part that decides, so they get no cut-off copy.
-DECIDED_LATE = {"end_refusal", "refusal_at_end", "long_preamble_refusal", "small_talk_then_answer",
-                "caution_then_answer", "caution_answer", "disclaimer_then_answer"}
 
 
 def all_rows(names=tuple(SETS)) -> list[dict]:
@@ -59,12 +57,11 @@ def all_rows(names=tuple(SETS)) -> list[dict]:
 def cut_copies(rows: list[dict]) -> list[dict]:
     """Each comply or refuse answer cut off mid-sentence (at 35-75 % of its length, at a space), label kept:
     `bench` stops answers at 48 tokens, and a head that saw only finished answers read an unfinished
-    answer as a refusal. Partial answers, and styles decided late, are left out (a cut can drop the part
-    that decides the label)."""
+    answer as a refusal. Partial answers are left out (a cut can drop the part that makes them partial)."""
     out = []
     for r in rows:
         text = r["response"]
-        if r["label"] == "partial" or r.get("style") in DECIDED_LATE or len(text) < 120:
+        if r["label"] == "partial" or len(text) < 120:
             continue
         share = 0.35 + 0.4 * int(hashlib.sha256(r["id"].encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
         cut = text.rfind(" ", 0, int(len(text) * share))
@@ -86,11 +83,15 @@ def states_of(model, rows: list[dict]) -> np.ndarray:
         with np.load(CACHE) as z:
             known = dict(zip(z["keys"].tolist(), z["states"]))
     missing = [i for i, k in enumerate(keys) if k not in known]
-    if missing:
-        new = model.capture([texts[i] for i in missing], LAYERS, stop_at_layer=True)
-        known.update({keys[i]: s.astype(np.float16) for i, s in zip(missing, new)})
-        CACHE.parent.mkdir(exist_ok=True)
-        np.savez(CACHE, keys=np.array(list(known)), states=np.stack(list(known.values())))
+    CACHE.parent.mkdir(exist_ok=True)
+    for start in range(0, len(missing), CHUNK):  # saved after each chunk: a stopped capture resumes
+        part = missing[start:start + CHUNK]
+        new = model.capture([texts[i] for i in part], LAYERS, stop_at_layer=True)
+        known.update({keys[i]: s.astype(np.float16) for i, s in zip(part, new)})
+        partial = CACHE.with_suffix(".part.npz")
+        np.savez(partial, keys=np.array(list(known)), states=np.stack(list(known.values())))
+        partial.replace(CACHE)
+        print(f"states: {len(known)} cached", file=sys.stderr, flush=True)
     return np.stack([known[k] for k in keys]).astype(np.float32)
 
 
@@ -136,9 +137,9 @@ def main() -> None:
         raise SystemExit(f"unknown set(s) {', '.join(unknown)}; use {', '.join(SETS)}")
     model = LlamaBackend.load()
     if args.fit:
-        # styles_test7 and styles_test8 are never read here, so never fitted on; the default model's own
+        # the untouched sets are never read here, so never fitted on; the default model's own
         # answers to the train items (hand-labelled) come last: in the final fit, in no leave-later-out trial.
-        rows = all_rows([name for name in SETS if name not in UNTOUCHED])
+        rows = all_rows([name for name in SETS if name not in NOT_FITTED])
         rows += [dict(r, set="own_train") for r in own_answers(ROOT / args.run, "train")]
         rows += cut_copies(rows)
         print(json.dumps(fit(model, rows, states_of(model, rows)), indent=1))
@@ -152,7 +153,7 @@ def main() -> None:
         rules = [label_response(r["response"], r["lang"], prompt=r.get("prompt")).label for r in part]
         group = "style" if "style" in part[0] else "note"
         report[name] = {"probe": score(part, pred, group), "rules": score(part, rules, group),
-                        "fitted_on": name not in UNTOUCHED}
+                        "fitted_on": name not in NOT_FITTED}
     print(json.dumps(report, indent=1, ensure_ascii=False))
 
 
