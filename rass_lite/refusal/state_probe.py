@@ -1,9 +1,9 @@
 """A refusal label read from a model's own states: the default model reads the request and the answer
 (as a judge would), and three-class logistic heads on its residual stream at eight layers, averaged, say
 comply, partial or refuse. It learns styles rather than phrases: fitted on the team's labelled sets, the
-default model's own hand-labelled answers and cut-off copies of both, it agrees with a sixth set written
-afterwards by other hands 0.88 of the time, where the marker rules agree 0.69 (README, method). The head
-only fits the model it was fitted on."""
+default model's own hand-labelled answers and cut-off copies of both, then updated on two sets written
+later (update_state_probe), it agrees with an eighth set written afterwards by other hands 0.96 of the
+time, where the marker rules agree 0.715 (README, method). The head only fits the model it was fitted on."""
 
 from __future__ import annotations
 
@@ -122,6 +122,29 @@ def fit_state_probe(states: np.ndarray, labels: Sequence[str], model_sha256: str
         heads.append((mean, std, w, b))
     mean, std, w, b = (np.stack(part) for part in zip(*heads))
     return StateProbe(model_sha256, tuple(int(x) for x in layers), mean, std, w, b)
+
+
+def update_state_probe(head: StateProbe, states: np.ndarray, labels: Sequence[str], l2: float = 0.003,
+                       steps: int = 300, rate: float = 0.5) -> StateProbe:
+    """`head` moved toward new labelled states [n, len(head.layers), n_embd]: the same softmax regression,
+    started at the head's weights, its penalty pulling toward them instead of toward zero, and the head's
+    standardisation kept. What the head learned from the sets it was fitted on stays unless the new
+    answers pull it away, so new styles are added without capturing the old sets again."""
+    y = np.eye(len(CLASSES))[[CLASSES.index(label) for label in labels]]
+    weights, biases = [], []
+    for j in range(len(head.layers)):
+        x = (states[:, j].astype(np.float64) - head.mean[j]) / head.std[j]
+        w, b = head.weights[j].copy(), head.bias[j].copy()
+        for _ in range(steps):
+            z = x @ w + b
+            p = np.exp(z - z.max(axis=1, keepdims=True))
+            p /= p.sum(axis=1, keepdims=True)
+            g = (p - y) / len(x)
+            w -= rate * (x.T @ g + l2 * (w - head.weights[j]))
+            b -= rate * (g.sum(0) + l2 * (b - head.bias[j]))
+        weights.append(w)
+        biases.append(b)
+    return StateProbe(head.model_sha256, head.layers, head.mean, head.std, np.stack(weights), np.stack(biases))
 
 
 class ProbeJudge:
