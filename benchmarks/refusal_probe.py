@@ -1,27 +1,33 @@
-"""The refusal probe (`--method probe`): fit it, and measure it beside the rules.
+"""The refusal probe (`--method probe`): fit it, update it, and measure it beside the rules.
 
-    python benchmarks/refusal_probe.py --fit      # choose layers and shrinkage, fit, write the shipped head
+    python benchmarks/refusal_probe.py --fit      # choose layers and shrinkage, fit, write a head
+    python benchmarks/refusal_probe.py --update   # move the fitted head toward the sets written since
     python benchmarks/refusal_probe.py [SET ...]  # agreement of the shipped head on each set
 
 The default model reads each labelled answer with its request (refusal/state_probe.py: reading) and
 its residual stream is captured at layers 8, 10, …, 22 (one pass per answer, stopping at layer 22,
 cached per text in runs/refusal-probe-states.npz: a new set captures only its own rows). `--fit`
-reads every labelled set but styles_test6, styles_test7, styles_test8 (never read here, so never fitted on) and
-styles_tune8 (written after the shipped head's fit: the next fit reads it), the
-default model's own answers to MORBench-lite's train items with their hand labels (benchmarks/own_answers.py), and a
-cut-off copy of each comply and refuse answer (`bench` stops answers at 48 tokens). It chooses the
-layers (one, or an ensemble averaging several layers' heads) and the shrinkage leave-later-out: for
-test3, test4 and test5, a head fitted on the sets written before each is scored on its answers as
-written, and the best mean agreement wins; the head is then fitted on everything it read. The fit
-reads the states of batched captures (the shared opening of the template decoded once); labelling
-reads each answer alone, so a label does not depend on its neighbours (the two differ by up to 0.05
-per coordinate).
+reads every labelled set written before styles_test6, the default model's own answers to
+MORBench-lite's train items with their hand labels (benchmarks/own_answers.py), and a cut-off copy of
+each comply and refuse answer (`bench` stops answers at 48 tokens). It chooses the layers (one, or an
+ensemble averaging several layers' heads) and the shrinkage leave-later-out: for test3, test4 and
+test5, a head fitted on the sets written before each is scored on its answers as written, and the best
+mean agreement wins; the head is then fitted on everything it read (commit FIT_COMMIT wrote it).
+`--update` starts from that head (read from git) and moves it toward styles_test6 and styles_tune8
+with their cut-off copies (state_probe.update_state_probe: a penalty pulling toward the fitted head),
+replaying what the fit read but the labelled sets' cut-off copies, so no leave-later-out choice is
+rerun; the pull and the number of steps are chosen on styles_test7. styles_test8 is never read by
+either. The fit reads the states of batched captures (the shared
+opening of the template decoded once); labelling reads each answer alone, so a label does not depend
+on its neighbours (the two differ by up to 0.05 per coordinate).
 Prints one JSON object.
 """
 
 import argparse
 import hashlib
+import io
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -36,15 +42,20 @@ from refusal import SETS, rows_of, score  # noqa: E402
 
 from rass_lite.backends.llama import LlamaBackend  # noqa: E402
 from rass_lite.refusal.rules import label_response  # noqa: E402
-from rass_lite.refusal.state_probe import CLASSES, PACKAGED, fit_state_probe, packaged_probe, reading  # noqa: E402
+from rass_lite.refusal.state_probe import (CLASSES, PACKAGED, StateProbe, fit_state_probe, packaged_probe,  # noqa: E402
+                                           reading, update_state_probe)
 
 LAYERS = list(range(8, 23, 2))
 # Heads tried: single layers, and ensembles that average the class probabilities of several layers.
 CANDIDATES = [(layer,) for layer in LAYERS] + [(12, 14, 16), (14, 18), (12, 14, 16, 18, 20), tuple(LAYERS)]
 L2S = (0.003, 0.01, 0.03)
 HELD = ("styles_test3", "styles_test4", "styles_test5")  # each scored by a head fitted on the sets before it
-UNTOUCHED = ("styles_test6", "styles_test7", "styles_test8")  # the shipped head never read them
-NOT_FITTED = UNTOUCHED + ("styles_tune8",)  # tune8 came after the shipped head's fit
+UPDATE = ("styles_test6", "styles_tune8")  # written after the fit: the update reads them
+SELECT = "styles_test7"  # chooses the update's pull and steps
+UNTOUCHED = ("styles_test8",)  # neither the fit nor the update reads it
+NOT_FITTED = UPDATE + (SELECT,) + UNTOUCHED
+FIT_COMMIT = "8a2bb01"  # wrote the head `--fit` chose; `--update` starts from it
+UPDATE_TRIALS = [(l2, steps) for l2 in (0.003, 0.01, 0.03) for steps in (100, 300)]
 CACHE = ROOT / "runs" / "refusal-probe-states.npz"
 CHUNK = 500  # texts captured between two saves of the cache
 ORDER = list(SETS)  # the order the sets were written in
@@ -126,10 +137,55 @@ def fit(model, rows: list[dict], states: np.ndarray) -> dict:
             "fitted_on": len(rows), "written": str(out.relative_to(ROOT))}
 
 
+def labelled_rows() -> list[dict]:
+    return all_rows([name for name in SETS if name not in NOT_FITTED])
+
+
+def own_train_rows(run: Path) -> list[dict]:
+    """The default model's own answers to the train items, hand-labelled."""
+    return [dict(r, set="own_train") for r in own_answers(run, "train")]
+
+
+def fitted_head(model) -> StateProbe:
+    """The head `--fit` wrote at FIT_COMMIT."""
+    path = f"rass_lite/{PACKAGED}/{model.name}.npz"
+    blob = subprocess.run(["git", "show", f"{FIT_COMMIT}:{path}"], cwd=ROOT, capture_output=True, check=True).stdout
+    return StateProbe.load(io.BytesIO(blob))
+
+
+def update(model, run: Path) -> dict:
+    """Move the fitted head toward UPDATE (with cut-off copies), replaying the rows the fit read but the
+    labelled sets' cut-off copies: an update on the new sets alone learned their styles and forgot the
+    model's own answers (refused agreement 0.963 -> 0.776). The trial agreeing best with SELECT wins."""
+    base = fitted_head(model)
+    cols = [LAYERS.index(layer) for layer in base.layers]
+    new = all_rows(UPDATE)
+    own = own_train_rows(run)
+    rows = labelled_rows() + own + cut_copies(own) + new + cut_copies(new)
+    states = states_of(model, rows)[:, cols]
+    select = all_rows([SELECT])
+    select_states = states_of(model, select)[:, cols]
+    gold = np.array([r["label"] for r in select])
+
+    def agreement(head):
+        return round(float(np.mean(np.array(CLASSES)[head.probabilities(select_states).argmax(1)] == gold)), 4)
+    heads = {k: update_state_probe(base, states, [r["label"] for r in rows], *k) for k in UPDATE_TRIALS}
+    trials = {k: agreement(h) for k, h in heads.items()}
+    best = max(trials, key=lambda k: (trials[k], -k[1], -k[0]))  # ties: fewer steps, weaker pull
+    out = ROOT / "rass_lite" / PACKAGED / f"{model.name}.npz"
+    heads[best].save(out)
+    return {"base": FIT_COMMIT, "updated_on": list(UPDATE), "replayed": len(rows) - len(new) - len(cut_copies(new)),
+            "rows": len(rows), "select": SELECT,
+            "fitted_head_on_select": agreement(base),
+            "trials": {f"l2={k[0]} steps={k[1]}": v for k, v in trials.items()},
+            "chosen": {"l2": best[0], "steps": best[1], "agreement": trials[best]}, "written": str(out.relative_to(ROOT))}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("sets", nargs="*", help=f"sets to score (default: all); one of {', '.join(SETS)}")
-    parser.add_argument("--fit", action="store_true", help="choose, fit and write the shipped head")
+    parser.add_argument("--fit", action="store_true", help="choose, fit and write a head")
+    parser.add_argument("--update", action="store_true", help="update the fitted head on the sets written since")
     parser.add_argument("--run", default="runs/full-v2", help="the bench run whose train-item answers were hand-labelled")
     args = parser.parse_args()
     unknown = [s for s in args.sets if s not in SETS]
@@ -137,12 +193,13 @@ def main() -> None:
         raise SystemExit(f"unknown set(s) {', '.join(unknown)}; use {', '.join(SETS)}")
     model = LlamaBackend.load()
     if args.fit:
-        # the untouched sets are never read here, so never fitted on; the default model's own
-        # answers to the train items (hand-labelled) come last: in the final fit, in no leave-later-out trial.
-        rows = all_rows([name for name in SETS if name not in NOT_FITTED])
-        rows += [dict(r, set="own_train") for r in own_answers(ROOT / args.run, "train")]
+        # the default model's own answers come last: in the final fit only, in no leave-later-out trial.
+        rows = labelled_rows() + own_train_rows(ROOT / args.run)
         rows += cut_copies(rows)
         print(json.dumps(fit(model, rows, states_of(model, rows)), indent=1))
+        return
+    if args.update:
+        print(json.dumps(update(model, ROOT / args.run), indent=1))
         return
     head = packaged_probe(model.name)
     report = {}
@@ -153,7 +210,8 @@ def main() -> None:
         rules = [label_response(r["response"], r["lang"], prompt=r.get("prompt")).label for r in part]
         group = "style" if "style" in part[0] else "note"
         report[name] = {"probe": score(part, pred, group), "rules": score(part, rules, group),
-                        "fitted_on": name not in NOT_FITTED}
+                        "read_by_shipped_head": ("never" if name in UNTOUCHED else "chose the update" if name == SELECT
+                                                 else "fitted on")}
     print(json.dumps(report, indent=1, ensure_ascii=False))
 
 
