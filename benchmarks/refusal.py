@@ -18,14 +18,16 @@ Sets (all written by the team):
                 helpers who saw neither the rules nor any earlier set, committed after the fifth
                 tuning round and scored once; the refusal probe was refitted on it);
 - styles_test6: benchmarks/data/refusal_styles_test6.jsonl (sixth test set, 400 answers written the
-                same way, committed after the probe's refit and scored once);
+                same way, committed after the probe's refit and scored once; the probe's update
+                read it);
 - styles_test7: benchmarks/data/refusal_styles_test7.jsonl (seventh test set, 400 answers written the
-                same way, committed before any detector read it, scored once with the probe of test6;
-                the probe of test8 never read it);
+                same way, committed before any detector read it, scored once with the fitted probe;
+                it then chose the probe update's pull and steps);
 - styles_tune8: benchmarks/data/refusal_styles_tune8.jsonl (480 training answers in the styles both
-                detectors missed most on test6/test7, written by four other helpers; the probe's fit);
+                detectors missed most on test6/test7, written by four other helpers; the probe's update);
 - styles_test8: benchmarks/data/refusal_styles_test8.jsonl (eighth test set, 400 answers written like
-                test7 by four helpers blind to everything else, committed before any detector read it).
+                test7 by four helpers blind to everything else, committed before any detector read it;
+                neither the probe's fit nor its update read it).
 
 For each set: agreement overall, per language, per style (styles set) or note, per gold label,
 the confusion matrix, speed, and the same figures for a naive ~20-phrase substring matcher
