@@ -17,9 +17,9 @@ mean agreement wins; the head is then fitted on everything it read (commit FIT_C
 with their cut-off copies (state_probe.update_state_probe: a penalty pulling toward the fitted head),
 replaying what the fit read but the labelled sets' cut-off copies, so no leave-later-out choice is
 rerun; the pull and the number of steps are chosen on styles_test7. styles_test8 is never read by
-either. The fit reads the states of batched captures (the shared
-opening of the template decoded once); labelling reads each answer alone, so a label does not depend
-on its neighbours (the two differ by up to 0.05 per coordinate).
+either. The fit reads the states of batched captures (the shared opening of the template decoded
+once); labelling reads each answer alone, so a label does not depend on its neighbours (the two
+differ by up to 0.05 per coordinate).
 Prints one JSON object.
 """
 
@@ -160,21 +160,22 @@ def update(model, run: Path) -> dict:
     base = fitted_head(model)
     cols = [LAYERS.index(layer) for layer in base.layers]
     new = all_rows(UPDATE)
+    new += cut_copies(new)
     own = own_train_rows(run)
-    rows = labelled_rows() + own + cut_copies(own) + new + cut_copies(new)
+    rows = labelled_rows() + own + cut_copies(own) + new
     states = states_of(model, rows)[:, cols]
     select = all_rows([SELECT])
     select_states = states_of(model, select)[:, cols]
     gold = np.array([r["label"] for r in select])
 
     def agreement(head):
-        return round(float(np.mean(np.array(CLASSES)[head.probabilities(select_states).argmax(1)] == gold)), 4)
+        return round(float(np.mean(np.array(head.classify(select_states)) == gold)), 4)
     heads = {k: update_state_probe(base, states, [r["label"] for r in rows], *k) for k in UPDATE_TRIALS}
     trials = {k: agreement(h) for k, h in heads.items()}
     best = max(trials, key=lambda k: (trials[k], -k[1], -k[0]))  # ties: fewer steps, weaker pull
     out = ROOT / "rass_lite" / PACKAGED / f"{model.name}.npz"
     heads[best].save(out)
-    return {"base": FIT_COMMIT, "updated_on": list(UPDATE), "replayed": len(rows) - len(new) - len(cut_copies(new)),
+    return {"base": FIT_COMMIT, "updated_on": list(UPDATE), "replayed": len(rows) - len(new),
             "rows": len(rows), "select": SELECT,
             "fitted_head_on_select": agreement(base),
             "trials": {f"l2={k[0]} steps={k[1]}": v for k, v in trials.items()},

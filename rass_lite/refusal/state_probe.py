@@ -111,14 +111,7 @@ def fit_state_probe(states: np.ndarray, labels: Sequence[str], model_sha256: str
         x = states[:, j].astype(np.float64)
         mean, std = x.mean(0), x.std(0) + 1e-6
         x = (x - mean) / std
-        w, b = np.zeros((x.shape[1], len(CLASSES))), np.zeros(len(CLASSES))
-        for _ in range(steps):
-            z = x @ w + b
-            p = np.exp(z - z.max(axis=1, keepdims=True))
-            p /= p.sum(axis=1, keepdims=True)
-            g = (p - y) / len(x)
-            w -= rate * (x.T @ g + l2 * w)
-            b -= rate * g.sum(0)
+        w, b = _descend(x, y, np.zeros((x.shape[1], len(CLASSES))), np.zeros(len(CLASSES)), l2, steps, rate)
         heads.append((mean, std, w, b))
     mean, std, w, b = (np.stack(part) for part in zip(*heads))
     return StateProbe(model_sha256, tuple(int(x) for x in layers), mean, std, w, b)
@@ -128,23 +121,31 @@ def update_state_probe(head: StateProbe, states: np.ndarray, labels: Sequence[st
                        steps: int = 300, rate: float = 0.5) -> StateProbe:
     """`head` moved toward new labelled states [n, len(head.layers), n_embd]: the same softmax regression,
     started at the head's weights, its penalty pulling toward them instead of toward zero, and the head's
-    standardisation kept. What the head learned from the sets it was fitted on stays unless the new
-    answers pull it away, so new styles are added without capturing the old sets again."""
+    standardisation kept. The penalty alone does not keep what the head learned: pass the rows it was
+    fitted on beside the new ones (on new rows alone it forgot the default model's own answers)."""
     y = np.eye(len(CLASSES))[[CLASSES.index(label) for label in labels]]
     weights, biases = [], []
     for j in range(len(head.layers)):
         x = (states[:, j].astype(np.float64) - head.mean[j]) / head.std[j]
-        w, b = head.weights[j].copy(), head.bias[j].copy()
-        for _ in range(steps):
-            z = x @ w + b
-            p = np.exp(z - z.max(axis=1, keepdims=True))
-            p /= p.sum(axis=1, keepdims=True)
-            g = (p - y) / len(x)
-            w -= rate * (x.T @ g + l2 * (w - head.weights[j]))
-            b -= rate * (g.sum(0) + l2 * (b - head.bias[j]))
+        w, b = _descend(x, y, head.weights[j].copy(), head.bias[j].copy(), l2, steps, rate,
+                        anchor=(head.weights[j], head.bias[j]))
         weights.append(w)
         biases.append(b)
     return StateProbe(head.model_sha256, head.layers, head.mean, head.std, np.stack(weights), np.stack(biases))
+
+
+def _descend(x, y, w, b, l2, steps, rate, anchor=None):
+    """Full-batch gradient descent on softmax regression (deterministic), from (w, b). The penalty pulls
+    the weights toward zero, or with `anchor` (w0, b0) the weights and bias toward it."""
+    w0, b0 = anchor if anchor is not None else (np.zeros_like(w), None)
+    for _ in range(steps):
+        z = x @ w + b
+        p = np.exp(z - z.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        g = (p - y) / len(x)
+        w -= rate * (x.T @ g + l2 * (w - w0))
+        b -= rate * (g.sum(0) if b0 is None else g.sum(0) + l2 * (b - b0))
+    return w, b
 
 
 class ProbeJudge:
