@@ -31,6 +31,7 @@ def test_small_bench_on_the_default_model(cli, qwen, tmp_path):
     assert all(r["refusal"] != "comply" for r in rows if r["label"] == "harmful")  # the default model refuses these
     run_meta = json.loads((run / "run.json").read_text())
     assert run_meta["status"] == "success" and run_meta["config"]["model_sha256"] == qwen.sha256
+    assert run_meta["config"]["method"] == "auto"  # the rules, on the model they were tuned on
 
     summary = json.loads((run / "summary.json").read_text())
     for label in ("benign_sensitive", "harmful", "benign"):
@@ -44,7 +45,22 @@ def test_small_bench_on_the_default_model(cli, qwen, tmp_path):
 def bench_cmd(out: Path) -> list[str]:
     # 12 prompts in chunks of 4: a kill or Ctrl-C lands with whole chunks done and one cut short
     return [sys.executable, "-m", "rass_lite", "bench", "-m", SMOL, "--langs", "en,de", "--limit", "2",
-            "--max-tokens", "24", "--batch-size", "4", "--out", str(out)]
+            "--max-tokens", "24", "--batch-size", "4", "--method", "rules", "--out", str(out)]
+
+
+def test_another_models_answers_are_labelled_by_the_refusal_probe_by_default(cli, qwen, smol_path, tmp_path):
+    from rass_lite.refusal.state_probe import packaged_probe
+
+    run = tmp_path / "run"
+    code, _, err = cli("bench", "-m", SMOL, "--langs", "en", "--limit", "1", "--max-tokens", "24", "--out", run)
+    assert code == 0, err
+    assert "labels: the refusal probe" in err
+    assert json.loads((run / "run.json").read_text())["config"]["method"] == "probe"
+    rows = results(run)
+    assert len(rows) == 3 and {r["refusal_reason"] for r in rows} == {"probe"}
+    # the default model's reading of these very answers, as `judge --method probe` gives it
+    again = packaged_probe(qwen.name).label_many(qwen, [r["prompt"] for r in rows], [r["response"] for r in rows])
+    assert [r["refusal"] for r in rows] == [label.label for label in again]
 
 
 def wait_for_lines(path: Path, n: int, proc, timeout: float = 240) -> None:

@@ -35,12 +35,27 @@ def register(sub) -> None:
     p.add_argument("--max-tokens", type=int, default=DEFAULT_MAX_TOKENS, metavar="N")
     p.add_argument("--batch-size", type=int, default=BATCH_SIZE, metavar="N",
                    help=f"answers decoded together (default {BATCH_SIZE}; more helps on a GPU)")
-    p.add_argument("--method", choices=("rules", "auto", "probe"), default="auto",
+    p.add_argument("--method", choices=("rules", "auto", "probe"),
                    help="refusal labels: rules, auto (rules, then --judge-model where rules are unsure), or "
-                        "probe (a head on the default model's states: labels other models' styles better)")
+                        "probe (a head on the default model's states: labels other models' styles better). "
+                        "Default: auto on the default model, probe on any other (README, refusal labels)")
     p.add_argument("--judge-model", metavar="M", help="judge model (local or served) for --method auto")
     p.add_argument("--out", metavar="RUNDIR", help="run folder (default: HOME/runs/MODEL/bench/HASH, see README)")
     p.set_defaults(run=run)
+
+
+def default_method(model, models_file) -> str:
+    """The rules (with a judge where they are unsure, given one) on the model they were tuned on, the
+    refusal probe on any other. On the default model's own held-out answers the two agree with hand
+    labels 0.950 and 0.962; on other models' styles (test8) 0.715 and 0.9625 (README, figures)."""
+    from ..models.registry import load_registry
+    from ..refusal.state_probe import packaged_probe
+
+    try:
+        head = packaged_probe(load_registry(models_file).get(None).name)
+    except InputError:  # a default of the user's own without a shipped probe: nothing to read with
+        return "auto"
+    return "auto" if model.identity == head.model_sha256 else "probe"
 
 
 def run(args) -> int:
@@ -66,6 +81,9 @@ def run(args) -> int:
         probe = probe or Probe.load(mitigation.probe)
     if probe is not None:
         check_probe_matches(probe, model)
+    chosen_for_you = args.method is None
+    if chosen_for_you:
+        args.method = "auto" if args.judge_model else default_method(model, args.models)
     # A steered target would judge answers steered too: the judge is then a copy of its own.
     unsteered = None if vector or args.mitigate else model
     judge = (load_judge(args.judge_model, args.models, unsteered, probe=True) if args.method == "probe"
@@ -100,6 +118,8 @@ def run(args) -> int:
         signal.signal(signal.SIGINT, previous)
     summary, _ = write_report(folder)
     print_headline(summary)
+    if chosen_for_you and args.method == "probe":
+        err.print("labels: the refusal probe (the rules miss other models' refusal styles; --method rules for rules only)")
     err.print(f"{status}: {summary['n']}/{len(records)} records in {folder}/results.jsonl; report: {folder}/report.md")
     if status == "cancelled":
         err.print("run the same command again to resume")
