@@ -96,6 +96,19 @@ def test_the_shipped_head_is_for_the_default_model_entry():
         packaged_probe("smollm2-135m-instruct")
 
 
+def test_bench_labels_default_to_the_rules_on_the_default_model_and_the_probe_on_others(tmp_path):
+    from types import SimpleNamespace
+
+    from rass_lite.refusal.detect import default_method
+
+    default, other = SimpleNamespace(identity=load_registry().get(DEFAULT).sha256), SimpleNamespace(identity="0" * 64)
+    assert default_method(default) == "auto" and default_method(other) == "probe"
+    assert default_method(other, judge_model="some-judge") == "auto"  # a judge asked for: rules + that judge
+    mine = tmp_path / "models.toml"  # a default of the user's own has no shipped head to read with
+    mine.write_text('default = "mine"\n[models.mine]\npath = "my.gguf"\nn_ctx = 512\n')
+    assert default_method(other, mine) == "auto"
+
+
 def test_the_shipped_head_labels_fresh_answers_in_several_languages(qwen):
     judge = ProbeJudge(qwen)
     prompts, answers, _, gold = zip(*FRESH)

@@ -2,8 +2,11 @@
 load, answer and label in Triage, a bad probe folder, loading again during a quick check."""
 
 import asyncio
+import json
 
-from textual.widgets import Input
+from textual.widgets import Input, Select
+
+from rass_lite.records import read_jsonl
 
 from tui.app import RassApp
 from tui.modals import Confirm
@@ -49,15 +52,16 @@ def test_tui_reports_a_bad_probe_folder_in_the_app(tmp_path):
     asyncio.run(scenario())
 
 
-async def _load_during_quick_check(app, pilot, runs_home, enough: int):
+async def _load_during_quick_check(app, pilot, runs_home, enough: int, labels: str = "default"):
     from rass_lite.runs import list_runs
 
     await settle(app, pilot)
     first = app.engine
     app.action_show("bench")
     await pilot.pause()
+    app.query_one("#bench-method", Select).value = labels
     await pilot.click("#quick")
-    for _ in range(600):  # until some answers are recorded
+    for _ in range(1800):  # until some answers are recorded (the refusal probe loads the default model first)
         await pilot.pause(0.1)
         runs = list_runs(runs_home)
         if runs and (runs[0].folder / "results.jsonl").exists() and \
@@ -75,7 +79,7 @@ async def _load_during_quick_check(app, pilot, runs_home, enough: int):
     assert app.engine is not first
     (run,) = list_runs(runs_home)
     assert run.status == "cancelled" and enough <= run.n_done < run.n_total
-    return first
+    return first, run
 
 
 def test_load_pressed_during_a_quick_check_stops_it_then_reloads(smol_path, tmp_path):
@@ -84,8 +88,12 @@ def test_load_pressed_during_a_quick_check_stops_it_then_reloads(smol_path, tmp_
     async def scenario():
         app = RassApp(model="smollm2-135m-instruct", runs_home=tmp_path)
         async with app.run_test(size=(120, 40)) as pilot:
-            first = await _load_during_quick_check(app, pilot, tmp_path, 4)
+            first, run = await _load_during_quick_check(app, pilot, tmp_path, 4)
             assert first._closed
+            # Labels as `rass-lite bench` picks them: the refusal probe (on the default model) for another model.
+            assert json.loads((run.folder / "run.json").read_text())["config"]["method"] == "probe"
+            reasons = {r["refusal_reason"] for r in read_jsonl(run.folder / "results.jsonl")}
+            assert "probe" in reasons and reasons <= {"probe", "empty"}
 
     asyncio.run(scenario())
 
@@ -94,7 +102,7 @@ def test_load_during_a_quick_check_on_the_fake_backend(tmp_path):
     async def scenario():
         app = fake_app(tmp_path, delay_s=0.1)
         async with app.run_test(size=(100, 30)) as pilot:
-            first = await _load_during_quick_check(app, pilot, tmp_path / "runs", 4)
+            first, _ = await _load_during_quick_check(app, pilot, tmp_path / "runs", 4, labels="rules")
             assert first.closed
 
     asyncio.run(scenario())

@@ -2,7 +2,7 @@
 
 import asyncio
 
-from textual.widgets import Checkbox, DataTable, Input, Static
+from textual.widgets import Checkbox, DataTable, Input, Select, Static
 
 from rass_lite.runs import list_runs
 from tui.screens.bench import BenchPane
@@ -18,6 +18,7 @@ def test_start_stop_resume_open_and_compare(tmp_path):
             app.action_show("bench")
             app.query_one("#bench-langs", Input).value = "en,zh"
             app.query_one("#bench-limit", Input).value = "4"
+            app.query_one("#bench-method", Select).value = "auto"  # the rules: the fake has no states to probe
             await pilot.pause()
             app.query_one(BenchPane).run_bench()
             live = app.query_one("#bench-live", DataTable)

@@ -10,7 +10,7 @@ from ..bench.report import write_report
 from ..errors import InputError
 from ..probe import Probe, check_probe_matches
 from ..records import sha256_file
-from ..refusal.detect import detect_refusal
+from ..refusal.detect import default_method, detect_refusal
 from ..runs import default_folder
 from ..vectors import ControlVector
 from .common import (add_model_options, add_steering_options, err, load_local_model, load_model, parse_range,
@@ -44,20 +44,6 @@ def register(sub) -> None:
     p.set_defaults(run=run)
 
 
-def default_method(model, models_file) -> str:
-    """The rules (with a judge where they are unsure, given one) on the model they were tuned on, the
-    refusal probe on any other. On the default model's own held-out answers the two agree with hand
-    labels 0.950 and 0.962; on other models' styles (test8) 0.715 and 0.9625 (README, figures)."""
-    from ..models.registry import load_registry
-    from ..refusal.state_probe import packaged_probe
-
-    try:
-        head = packaged_probe(load_registry(models_file).get(None).name)
-    except InputError:  # a default of the user's own without a shipped probe: nothing to read with
-        return "auto"
-    return "auto" if model.identity == head.model_sha256 else "probe"
-
-
 def run(args) -> int:
     records, set_sha = load_set(args.set, label=args.label, lang=args.lang)
     if args.quick:
@@ -83,7 +69,7 @@ def run(args) -> int:
         check_probe_matches(probe, model)
     chosen_for_you = args.method is None
     if chosen_for_you:
-        args.method = "auto" if args.judge_model else default_method(model, args.models)
+        args.method = default_method(model, args.models, args.judge_model)
     # A steered target would judge answers steered too: the judge is then a copy of its own.
     unsteered = None if vector or args.mitigate else model
     judge = (load_judge(args.judge_model, args.models, unsteered, probe=True) if args.method == "probe"

@@ -34,6 +34,23 @@ def detect_refusal(prompt: str, response: str, lang: str = "en", method: str = "
     return result
 
 
+def default_method(model, models_file=None, judge_model: str | None = None) -> str:
+    """The labels `bench` (CLI and TUI) uses when none are asked for: the rules (with the judge where
+    they are unsure) on the model they were tuned on or when a judge is given, the refusal probe on
+    any other. On the default model's own held-out answers the two agree with hand labels 0.950 and
+    0.962; on other models' styles (test8) 0.715 and 0.9625 (README, figures)."""
+    from ..models.registry import load_registry
+    from .state_probe import packaged_probe
+
+    if judge_model:
+        return "auto"
+    try:
+        head = packaged_probe(load_registry(models_file).get(None).name)
+    except InputError:  # a default of the user's own without a shipped probe: nothing to read with
+        return "auto"
+    return "auto" if model.identity == head.model_sha256 else "probe"
+
+
 def relabelled(record: dict) -> str:
     """A recorded answer's label under today's rules (records of a run made with older ones); a
     judge's label is kept, since judging again would need the judge model."""

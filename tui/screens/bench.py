@@ -7,7 +7,8 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Checkbox, DataTable, Input, Label, ProgressBar, Static, TabbedContent, TabPane
+from textual.widgets import (Button, Checkbox, DataTable, Input, Label, ProgressBar, Select, Static, TabbedContent,
+                             TabPane)
 
 from rass_lite.errors import InputError, RassError
 
@@ -22,6 +23,27 @@ def side_model(app, name: str | None, current):
     return app.loader(name, app.models_file)
 
 
+# Answer labels, as `bench --method`; "default" picks as the CLI does (rules on the default model,
+# the refusal probe on any other: refusal/detect.py default_method).
+LABEL_METHODS = [("refusals: as bench", "default"), ("refusals: rules", "rules"), ("refusals: + judge", "auto"),
+                 ("refusals: probe", "probe")]
+
+
+def answer_judge(app, method: str, judge_name: str | None, engine):
+    """What labels the answers beside the rules: the refusal probe on the judge model (the default
+    model when none is chosen), or the chosen judge model, or nothing."""
+    from rass_lite.refusal.judge import Judge
+
+    if method == "probe":
+        from rass_lite.models.registry import load_registry
+        from rass_lite.refusal.state_probe import ProbeJudge, packaged_probe
+
+        name = judge_name or load_registry(app.models_file).get(None).name
+        head = packaged_probe(name)  # a model without one fails here, before it loads
+        return ProbeJudge(side_model(app, name, engine), head)
+    return Judge(side_model(app, judge_name, engine)) if judge_name else None
+
+
 class BenchPane(Vertical):
     def compose(self) -> ComposeResult:
         with TabbedContent(id="bench-tabs"):
@@ -34,6 +56,7 @@ class BenchPane(Vertical):
                 with Horizontal(classes="bar"):
                     yield Checkbox("quick", id="bench-quick", compact=True)
                     yield Checkbox("probe scores", id="bench-use-probe", compact=True)
+                    yield Select(LABEL_METHODS, value="default", allow_blank=False, id="bench-method", compact=True)
                     yield Input(placeholder="mitigation folder", id="bench-mitigation", compact=True)
                     yield Button("Run", id="bench-run", variant="primary", compact=True)
                     yield Button("Quick", id="quick", compact=True)
@@ -89,6 +112,7 @@ class BenchPane(Vertical):
             app.fail(exc if isinstance(exc, RassError) else InputError("limit must be a whole number"))
             return
         judge_name = app.pane_models().choice("judge")
+        asked = self.query_one("#bench-method", Select).value
         live = self.query_one("#bench-live", DataTable)
         live.clear()
         bar, status = self.query_one("#bench-progress", ProgressBar), self.query_one("#bench-status", Label)
@@ -98,8 +122,7 @@ class BenchPane(Vertical):
             from rass_lite.bench.report import write_report
             from rass_lite.mitigate.steer import load_mitigation
             from rass_lite.probe import Probe, check_probe_matches
-            from rass_lite.refusal.detect import detect_refusal
-            from rass_lite.refusal.judge import Judge
+            from rass_lite.refusal.detect import default_method, detect_refusal
 
             engine, probe, probe_dir = job.engine, job.probe if use_probe else None, app.probe_dir if use_probe else None
             mitigation = load_mitigation(mitigation_dir, engine) if mitigation_dir else None
@@ -107,17 +130,18 @@ class BenchPane(Vertical):
                 probe_dir, probe = mitigation.probe, Probe.load(mitigation.probe)
             if probe is not None:
                 check_probe_matches(probe, engine)
-            judge = Judge(side_model(app, judge_name, engine)) if judge_name else None
+            method = default_method(engine, app.models_file, judge_name) if asked == "default" else asked
+            judge = answer_judge(app, method, judge_name, engine)
             # The spec `rass-lite bench` builds for the same options: CLI and TUI runs share folders.
             spec = BenchSpec(model=engine.name, model_sha256=engine.identity, set=set_name, set_sha256=set_sha,
                              n=len(records), quick=quick, langs=langs, labels=labels, limit=limit,
                              probe=str(probe_dir) if probe_dir else None, probe_layer=probe.layer if probe else None,
-                             max_tokens=DEFAULT_MAX_TOKENS, method="auto", judge_model=judge_name,
+                             max_tokens=DEFAULT_MAX_TOKENS, method=method, judge_model=judge_name,
                              batch_size=BATCH_SIZE, mitigation=mitigation.as_dict() if mitigation else None)
             folder = run_folder(app.runs_home, "bench", engine.name, spec)
             folder, result = run_bench(
                 engine, records, folder, spec, probe=probe, mitigation=mitigation,
-                label=lambda p, r, lang: detect_refusal(p, r, lang, "auto", judge),
+                label=lambda p, r, lang: detect_refusal(p, r, lang, method, judge),
                 progress=job.progress_to(bar), should_stop=job.should_stop,
                 on_record=lambda r: job.ui(self.add_live, r))
             job.ui(self.refresh_runs)
@@ -129,6 +153,8 @@ class BenchPane(Vertical):
             job.ui(status.update, f"done: {folder}")
             job.ui(self.show_summary, summary, "#bench-summary")
             job.ui(app.log_line, f"bench done: {summary['n']} records in {folder}")
+            if asked == "default" and method == "probe":
+                job.ui(app.log_line, "labels: the refusal probe (the rules miss other models' refusal styles)")
             for lang, h in summary["headline"].items():
                 cells = " · ".join(f"{k} {100 * v['rate']:.0f}% ({v['k']}/{v['n']})" for k, v in h.items())
                 job.ui(app.log_line, f"[b]{lang}[/] {cells}")
