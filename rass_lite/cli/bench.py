@@ -72,8 +72,7 @@ def run(args) -> int:
         args.method = default_method(model, args.models, args.judge_model)
     # A steered target would judge answers steered too: the judge is then a copy of its own.
     unsteered = None if vector or args.mitigate else model
-    judge = (load_judge(args.judge_model, args.models, unsteered, probe=True) if args.method == "probe"
-             else load_judge(args.judge_model, args.models, unsteered) if args.judge_model else None)
+    judge = load_judge(args.judge_model, args.models, unsteered, probe=args.method == "probe")
     spec = BenchSpec(
         model=model.name, model_sha256=model.identity, set=args.set, set_sha256=set_sha, n=len(records),
         quick=args.quick, langs=args.langs, labels=args.labels, limit=args.limit,

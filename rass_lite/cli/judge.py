@@ -8,7 +8,7 @@ from rich.table import Table
 
 from ..errors import InputError
 from ..records import iter_jsonl, read_text, write_jsonl
-from ..refusal.detect import METHODS, detect_refusal
+from ..refusal.detect import METHODS, detect_refusal, make_judge
 from .common import out, progress_bar
 
 
@@ -42,23 +42,14 @@ def read_answers(path: str) -> list[dict]:
 
 
 def load_judge(name: str | None, models_file: str | None, current=None, *, probe: bool = False):
-    """A Judge on model `name`, or with `probe` the shipped refusal probe on it (the default model
-    when `name` is None); reuses `current` (the model already loaded) when it is the same one."""
+    """`make_judge` loading with a progress bar (None when neither `name` nor `probe`)."""
     from ..backends import load_backend
-    from ..refusal.judge import Judge
-    from ..refusal.state_probe import ProbeJudge, packaged_probe
 
-    make = Judge
-    if probe:
-        from ..models.registry import load_registry
+    def load(model_name: str):
+        with progress_bar("fetching judge model") as progress:
+            return load_backend(model_name, models_file=models_file, progress=progress)
 
-        name = name or load_registry(models_file).get(None).name
-        head = packaged_probe(name)  # a model without one fails here, before any fetch
-        make = lambda backend: ProbeJudge(backend, head)  # noqa: E731
-    if current is not None and name == current.name:
-        return make(current)
-    with progress_bar("fetching judge model") as progress:
-        return make(load_backend(name, models_file=models_file, progress=progress))
+    return make_judge(name, models_file, current, load, probe=probe)
 
 
 def run(args) -> int:

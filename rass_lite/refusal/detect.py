@@ -51,6 +51,25 @@ def default_method(model, models_file=None, judge_model: str | None = None) -> s
     return "auto" if model.identity == head.model_sha256 else "probe"
 
 
+def make_judge(name: str | None, models_file, current, load, *, probe: bool = False):
+    """A Judge on model `name`, or with `probe` the shipped refusal probe read by it (the default model
+    when `name` is None); None when neither is asked for. `current` (a model already loaded) is
+    reused when it is the one named, else `load(name)` loads it: the CLI and the TUI each pass theirs."""
+    from .judge import Judge
+    from .state_probe import ProbeJudge, packaged_probe
+
+    make = Judge
+    if probe:
+        from ..models.registry import load_registry
+
+        name = name or load_registry(models_file).get(None).name
+        head = packaged_probe(name)  # a model without one fails here, before any fetch
+        make = lambda backend: ProbeJudge(backend, head)  # noqa: E731
+    elif not name:
+        return None
+    return make(current if current is not None and name == current.name else load(name))
+
+
 def relabelled(record: dict) -> str:
     """A recorded answer's label under today's rules (records of a run made with older ones); a
     judge's label is kept, since judging again would need the judge model."""

@@ -29,21 +29,6 @@ LABEL_METHODS = [("refusals: as bench", "default"), ("refusals: rules", "rules")
                  ("refusals: probe", "probe")]
 
 
-def answer_judge(app, method: str, judge_name: str | None, engine):
-    """What labels the answers beside the rules: the refusal probe on the judge model (the default
-    model when none is chosen), or the chosen judge model, or nothing."""
-    from rass_lite.refusal.judge import Judge
-
-    if method == "probe":
-        from rass_lite.models.registry import load_registry
-        from rass_lite.refusal.state_probe import ProbeJudge, packaged_probe
-
-        name = judge_name or load_registry(app.models_file).get(None).name
-        head = packaged_probe(name)  # a model without one fails here, before it loads
-        return ProbeJudge(side_model(app, name, engine), head)
-    return Judge(side_model(app, judge_name, engine)) if judge_name else None
-
-
 class BenchPane(Vertical):
     def compose(self) -> ComposeResult:
         with TabbedContent(id="bench-tabs"):
@@ -122,7 +107,7 @@ class BenchPane(Vertical):
             from rass_lite.bench.report import write_report
             from rass_lite.mitigate.steer import load_mitigation
             from rass_lite.probe import Probe, check_probe_matches
-            from rass_lite.refusal.detect import default_method, detect_refusal
+            from rass_lite.refusal.detect import default_method, detect_refusal, make_judge
 
             engine, probe, probe_dir = job.engine, job.probe if use_probe else None, app.probe_dir if use_probe else None
             mitigation = load_mitigation(mitigation_dir, engine) if mitigation_dir else None
@@ -131,7 +116,8 @@ class BenchPane(Vertical):
             if probe is not None:
                 check_probe_matches(probe, engine)
             method = default_method(engine, app.models_file, judge_name) if asked == "default" else asked
-            judge = answer_judge(app, method, judge_name, engine)
+            judge = make_judge(judge_name, app.models_file, engine, lambda name: app.loader(name, app.models_file),
+                               probe=method == "probe")
             # The spec `rass-lite bench` builds for the same options: CLI and TUI runs share folders.
             spec = BenchSpec(model=engine.name, model_sha256=engine.identity, set=set_name, set_sha256=set_sha,
                              n=len(records), quick=quick, langs=langs, labels=labels, limit=limit,
