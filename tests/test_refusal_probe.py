@@ -109,6 +109,22 @@ def test_bench_labels_default_to_the_rules_on_the_default_model_and_the_probe_on
     assert default_method(other, mine) == "auto"
 
 
+def test_a_judge_on_the_target_is_an_unsteered_copy_while_the_target_is_steered():
+    from rass_lite.backends.fake import FakeBackend
+    from rass_lite.refusal.detect import make_judge
+
+    target, loaded = FakeBackend(DEFAULT), []
+
+    def load(name):
+        loaded.append(name)
+        return FakeBackend(name)
+
+    assert make_judge(DEFAULT, None, target, load).backend is target and not loaded  # reused as is
+    steered = make_judge(DEFAULT, None, target, load, steered=True)
+    assert steered.backend is not target and loaded == [DEFAULT]
+    assert make_judge(None, None, target, load, steered=True) is None
+
+
 def test_the_shipped_head_labels_fresh_answers_in_several_languages(qwen):
     judge = ProbeJudge(qwen)
     prompts, answers, _, gold = zip(*FRESH)

@@ -70,9 +70,8 @@ def run(args) -> int:
     chosen_for_you = args.method is None
     if chosen_for_you:
         args.method = default_method(model, args.models, args.judge_model)
-    # A steered target would judge answers steered too: the judge is then a copy of its own.
-    unsteered = None if vector or args.mitigate else model
-    judge = load_judge(args.judge_model, args.models, unsteered, probe=args.method == "probe")
+    judge = load_judge(args.judge_model, args.models, model, probe=args.method == "probe",
+                       steered=bool(vector or args.mitigate))
     spec = BenchSpec(
         model=model.name, model_sha256=model.identity, set=args.set, set_sha256=set_sha, n=len(records),
         quick=args.quick, langs=args.langs, labels=args.labels, limit=args.limit,

@@ -41,7 +41,8 @@ def read_answers(path: str) -> list[dict]:
     return records
 
 
-def load_judge(name: str | None, models_file: str | None, current=None, *, probe: bool = False):
+def load_judge(name: str | None, models_file: str | None, current=None, *, probe: bool = False,
+               steered: bool = False):
     """`make_judge` loading with a progress bar (None when neither `name` nor `probe`)."""
     from ..backends import load_backend
 
@@ -49,7 +50,7 @@ def load_judge(name: str | None, models_file: str | None, current=None, *, probe
         with progress_bar("fetching judge model") as progress:
             return load_backend(model_name, models_file=models_file, progress=progress)
 
-    return make_judge(name, models_file, current, load, probe=probe)
+    return make_judge(name, models_file, current, load, probe=probe, steered=steered)
 
 
 def run(args) -> int:

@@ -51,10 +51,12 @@ def default_method(model, models_file=None, judge_model: str | None = None) -> s
     return "auto" if model.identity == head.model_sha256 else "probe"
 
 
-def make_judge(name: str | None, models_file, current, load, *, probe: bool = False):
+def make_judge(name: str | None, models_file, current, load, *, probe: bool = False, steered: bool = False):
     """A Judge on model `name`, or with `probe` the shipped refusal probe read by it (the default model
     when `name` is None); None when neither is asked for. `current` (a model already loaded) is
-    reused when it is the one named, else `load(name)` loads it: the CLI and the TUI each pass theirs."""
+    reused when it is the one named, else `load(name)` loads it: the CLI and the TUI each pass theirs.
+    `steered`: `current` answers under steering, which would steer its judging too, so a judge on the
+    same model is a fresh, unsteered copy."""
     from .judge import Judge
     from .state_probe import ProbeJudge, packaged_probe
 
@@ -67,7 +69,8 @@ def make_judge(name: str | None, models_file, current, load, *, probe: bool = Fa
         make = lambda backend: ProbeJudge(backend, head)  # noqa: E731
     elif not name:
         return None
-    return make(current if current is not None and name == current.name else load(name))
+    reuse = current is not None and name == current.name and not steered
+    return make(current if reuse else load(name))
 
 
 def relabelled(record: dict) -> str:

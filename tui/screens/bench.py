@@ -117,7 +117,7 @@ class BenchPane(Vertical):
                 check_probe_matches(probe, engine)
             method = default_method(engine, app.models_file, judge_name) if asked == "default" else asked
             judge = make_judge(judge_name, app.models_file, engine, lambda name: app.loader(name, app.models_file),
-                               probe=method == "probe")
+                               probe=method == "probe", steered=mitigation is not None)
             # The spec `rass-lite bench` builds for the same options: CLI and TUI runs share folders.
             spec = BenchSpec(model=engine.name, model_sha256=engine.identity, set=set_name, set_sha256=set_sha,
                              n=len(records), quick=quick, langs=langs, labels=labels, limit=limit,
