@@ -130,6 +130,18 @@ def test_probe_on_the_fake_backend_reuses_its_captures_for_another_layer(tmp_pat
     assert read_run(tmp_path / "probe").status == "success"
 
 
+def test_probe_labels_its_answers_with_the_prompt_as_bench_does(tmp_path):
+    harmful, harmless = load_probe_set(None, "harmful", ["zh"]), load_probe_set(None, "harmless", ["zh"])
+    for r in harmful.records:
+        r["prompt"] = r["prompt"] + " (bomb)"
+    echo = next(r for r in harmful.records if r["id"] == "harm-055-zh")
+    answer = echo["prompt"]  # an answer that only repeats the request: no refusal once the prompt is read
+    assert label_response(answer, "zh").label == "refuse"
+    assert label_response(answer, "zh", prompt=echo["prompt"]).label == "comply"
+    run_probe(FakeBackend(answers={echo["prompt"]: answer}), harmful, harmless, tmp_path / "probe")
+    assert read_results(tmp_path / "probe")["harm-055-zh"]["refusal"] == "comply"
+
+
 def test_started_at_is_kept_across_sessions(tmp_path):
     import time as _time
 

@@ -167,7 +167,7 @@ def _behaviour(model: TextBackend, records: list[dict], run: Recorder, spec: Pro
 
     def write(i: int, answer: str) -> None:
         r = todo[i]
-        verdict = label_response(answer, r.get("lang", "en"))
+        verdict = label_response(answer, r.get("lang", "en"), prompt=r["prompt"])  # as bench labels
         run.append({"id": r["id"], "lang": r.get("lang", "en"), "prompt": r["prompt"], "response": answer,
                     "refusal": verdict.label, "refusal_reason": verdict.reason})
         progress(run.n_done, len(records), "behaviour")
