@@ -143,28 +143,6 @@ def test_score_cli_and_its_guards(cli, qwen_probe, tmp_path):
 
 
 
-def test_probe_of_another_model_labels_its_answers_with_the_refusal_probe(cli, qwen, smol_path, tmp_path):
-    from rass_lite.probe import load_probe_set
-    from rass_lite.records import write_jsonl
-    from rass_lite.refusal.state_probe import ProbeJudge
-    from rass_lite.runs import read_results, read_run
-
-    files = {}
-    for kind in ("harmful", "harmless"):  # 10 train + 10 val prompts of each packaged English set
-        records = load_probe_set(None, kind).records
-        small = [r for r in records if r["split"] == "train"][:10] + [r for r in records if r["split"] == "val"][:10]
-        files[kind] = tmp_path / f"{kind}.jsonl"
-        write_jsonl(files[kind], small)
-    code, _, err = cli("probe", "-m", "smollm2-135m-instruct", "--harmful", files["harmful"],
-                       "--harmless", files["harmless"], "--out", tmp_path / "p")
-    assert code == 0, err
-    assert "labels: the refusal probe" in err and read_run(tmp_path / "p").config["labels"] == "probe"
-    rows = list(read_results(tmp_path / "p").values())[::4]
-    judge = ProbeJudge(qwen)  # the default model reads SmolLM2's answers, as `bench` does
-    assert [r["refusal"] for r in rows] == [judge.label(r["prompt"], r["response"], r["lang"]).label for r in rows]
-    assert {r["refusal_reason"] for r in rows} <= {"probe", "empty"}
-
-
 def test_probe_and_score_bad_inputs(cli, qwen_probe, tmp_path, smol_path, clean_error):
     _, folder = qwen_probe
     few = tmp_path / "few.jsonl"

@@ -3,7 +3,7 @@ refusal counts, the boundary histogram, export, and loading the folder again."""
 
 import asyncio
 
-from textual.widgets import Checkbox, Input, Select, Static
+from textual.widgets import Checkbox, Input, Static
 
 from rass_lite.probe import load_probe_set
 from rass_lite.records import write_jsonl
@@ -23,7 +23,6 @@ async def build_on_fake(app, pilot, tmp_path, bench_train: bool = False) -> int:
     app.query_one("#probe-harmful", Input).value = str(tmp_path / "harmful.jsonl")
     app.query_one("#probe-out", Input).value = str(tmp_path / "probe")
     app.query_one("#probe-bench-train", Checkbox).value = bench_train
-    app.query_one("#probe-method", Select).value = "rules"  # the fake has no states the refusal probe reads
     app.query_one(ProbePane).build()
     await settle(app, pilot)
     return len(harmful.records)

@@ -35,10 +35,8 @@ def test_every_pane_renders(tmp_path, size):
             await settle(app, pilot)
             # A build of its own: the pane builds in all eight languages, the loaded fake probe is English.
             app.query_one("#probe-out", Input).value = str(tmp_path / "probe-tui")
-            app.query_one("#probe-method").value = "rules"  # the fake has no states the refusal probe reads
             app.query_one("#probe-build").press()
             await settle(app, pilot)
-            app.query_one("#probe-method").value = "default"  # the screenshot shows the default
             app.query_one(TriagePane).add_records(from_text("\n".join(ANSWERS) + "\nWrite a haiku about tea."))
             await settle(app, pilot)
             for pane, word in PANES.items():

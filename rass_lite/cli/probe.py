@@ -7,9 +7,7 @@ from rich.table import Table
 from ..probe import run_probe
 from ..probe.sets import load_probe_sets, with_bench_train
 from ..progress import Cancelled
-from ..refusal.detect import default_method
 from .common import add_model_options, err, load_local_model, out, parse_range, progress_bar
-from .judge import load_judge
 
 
 def register(sub) -> None:
@@ -23,10 +21,6 @@ def register(sub) -> None:
     p.add_argument("--layers", metavar="A-B", help="choose the layer only within A..B")
     p.add_argument("--layer", type=int, metavar="L", help="use layer L (overrides the choice)")
     p.add_argument("--no-behaviour", action="store_true", help="skip generation; boundary from class means")
-    p.add_argument("--method", choices=("rules", "probe"),
-                   help="who labels the model's own answers: the refusal rules, or the refusal probe read by the "
-                        "default model (other models' refusal styles; ~0.3 s an answer more). Default: as bench, "
-                        "the rules on the default model, the probe on any other")
     p.add_argument("--with-bench-train", action="store_true",
                    help="also fit on MORBench-lite's train-split items (harmful, benign controls) in the same "
                         "languages; its test split stays held out")
@@ -42,14 +36,10 @@ def run(args) -> int:
         harmful, harmless = with_bench_train(harmful, harmless)
     span = parse_range(args.layers)
     model = load_local_model(args, "probe")
-    method = args.method or ("probe" if default_method(model, args.models) == "probe" else "rules")
-    judge = load_judge(None, args.models, model, probe=True) if method == "probe" and not args.no_behaviour else None
-    if judge is not None and not args.method:
-        err.print("labels: the refusal probe, as bench labels a model other than the default (--method rules: the rules)")
     try:
         with progress_bar("probe") as progress:
             result = run_probe(model, harmful, harmless, args.out, layer=args.layer, layers=span,
-                               behaviour=not args.no_behaviour, judge=judge, progress=progress)
+                               behaviour=not args.no_behaviour, progress=progress)
     except (Cancelled, KeyboardInterrupt):
         err.print(f"cancelled; captures and answers so far are kept in {args.out}: run the same command to resume")
         return 130

@@ -16,8 +16,7 @@ def render_report(meta: dict) -> str:
     ]
     if meta["refusal_counts"]:
         c = meta["refusal_counts"]
-        by = {"probe": ", labelled by the refusal probe", "rules": ", labelled by the rules"}.get(meta.get("refusal_labels"), "")
-        lines += [f"Refusals (greedy, first {meta['behaviour_max_tokens']} tokens{by}): harmful {c['harmful_refused']}/{c['harmful_total']}, "
+        lines += [f"Refusals (greedy, first {meta['behaviour_max_tokens']} tokens): harmful {c['harmful_refused']}/{c['harmful_total']}, "
                   f"harmless {c['harmless_refused']}/{c['harmless_total']}", ""]
     bs = meta.get("behaviour_score")
     if bs and bs.get("val"):

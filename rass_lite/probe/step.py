@@ -56,13 +56,11 @@ class ProbeSpec:
     behaviour: bool = True
     behaviour_max_tokens: int = BEHAVIOUR_MAX_TOKENS
     batch_size: int = BEHAVIOUR_BATCH
-    labels: str | None = None  # who labels the answers: None the rules, "probe" the refusal probe
 
 
-def probe_spec(backend: TextBackend, harmful: ProbeSet, harmless: ProbeSet, *, behaviour: bool = True,
-               judge=None) -> ProbeSpec:
+def probe_spec(backend: TextBackend, harmful: ProbeSet, harmless: ProbeSet, *, behaviour: bool = True) -> ProbeSpec:
     return ProbeSpec(backend.name, backend.identity, harmful.source, harmful.sha256, harmless.source,
-                     harmless.sha256, behaviour, labels="probe" if judge is not None and behaviour else None)
+                     harmless.sha256, behaviour)
 
 
 @dataclass
@@ -84,19 +82,18 @@ class ProbeResult:
 
 def run_probe(backend: TextBackend, harmful: ProbeSet, harmless: ProbeSet, folder: str | Path, *,
               layer: int | None = None, layers: tuple[int, int] | None = None, behaviour: bool = True,
-              judge=None, progress: Progress | None = None, should_stop: Callable[[], bool] = never) -> ProbeResult:
+              progress: Progress | None = None, should_stop: Callable[[], bool] = never) -> ProbeResult:
     """Answer (resuming), learn the first-token weights from the train split's answers, capture (or
     reuse hidden.npy and first_token.npz), then choose the layer, fit the boundary and the behaviour
-    score and write the probe folder. Answers are labelled by the rules, or by `judge` (a refusal-probe
-    `ProbeJudge`: other models' refusal styles). Raises `Cancelled` when stopped; what was finished is kept."""
+    score and write the probe folder. Raises `Cancelled` when stopped; what was finished is kept."""
     model = require_activations(backend, "probe")
     _check_layer_options(model, layer, layers)
     progress = progress or silent
-    spec = probe_spec(model, harmful, harmless, behaviour=behaviour, judge=judge)
+    spec = probe_spec(model, harmful, harmless, behaviour=behaviour)
     records = harmful.records + harmless.records
     folder = Path(folder)
     with Recorder(folder, STEP, spec, total=len(records) if behaviour else 0) as run:
-        refused = _behaviour(model, records, run, spec, judge, progress, should_stop) if behaviour else None
+        refused = _behaviour(model, records, run, spec, progress, should_stop) if behaviour else None
         if refused is None and behaviour:
             run.finish("cancelled")
             raise Cancelled("probe")
@@ -162,17 +159,16 @@ def _hidden_states(model: ActivationBackend, records: list[dict], folder: Path, 
     return hidden, p_first
 
 
-def _behaviour(model: TextBackend, records: list[dict], run: Recorder, spec: ProbeSpec, judge, progress: Progress,
+def _behaviour(model: TextBackend, records: list[dict], run: Recorder, spec: ProbeSpec, progress: Progress,
                should_stop: Callable[[], bool]) -> np.ndarray | None:
     """Refused (refuse or partial) per probe prompt, answering only those not yet recorded, in
     batches as the bench does. None when stopped before all were answered."""
     todo = [r for r in records if r["id"] not in run.done]
 
     def write(i: int, answer: str) -> None:
-        r, lang = todo[i], todo[i].get("lang", "en")
-        # with the prompt, as bench labels
-        verdict = judge.label(r["prompt"], answer, lang) if judge else label_response(answer, lang, prompt=r["prompt"])
-        run.append({"id": r["id"], "lang": lang, "prompt": r["prompt"], "response": answer,
+        r = todo[i]
+        verdict = label_response(answer, r.get("lang", "en"), prompt=r["prompt"])  # as bench labels
+        run.append({"id": r["id"], "lang": r.get("lang", "en"), "prompt": r["prompt"], "response": answer,
                     "refusal": verdict.label, "refusal_reason": verdict.reason})
         progress(run.n_done, len(records), "behaviour")
 
@@ -263,7 +259,6 @@ def save_probe(result: ProbeResult, model: ActivationBackend, folder: str | Path
         "first_token_weights": None if result.first_token_weights is None else result.first_token_weights.as_dict(),
         "langs": sorted(set(r.get("lang", "en") for r in result.harmful.records + result.harmless.records)),
         "behaviour_max_tokens": spec.behaviour_max_tokens,
-        "refusal_labels": None if counts is None else spec.labels or "rules",
         "refusal_counts": counts,
         "projection_medians": {"harmful": float(np.median(proj[is_harmful])), "harmless": float(np.median(proj[~is_harmful]))},
         "layers": [s.as_dict() for s in result.scores],

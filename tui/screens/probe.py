@@ -8,15 +8,12 @@ from pathlib import Path
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select, Static
+from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Static
 
 from rass_lite.errors import InputError, RassError
 
 from ..charts import histogram, layer_chart
 from ..jobs import run_folder
-
-# Who labels the model's own answers, as `rass-lite probe --method` (default: as bench does).
-LABEL_METHODS = [("refusals: as bench", "default"), ("refusals: rules", "rules"), ("refusals: probe", "probe")]
 
 
 class ProbePane(Vertical):
@@ -30,7 +27,6 @@ class ProbePane(Vertical):
             yield Checkbox("+ bench train", id="probe-bench-train", compact=True)
         with Horizontal(classes="bar"):
             yield Input(placeholder="probe folder (default: the runs home)", id="probe-out", compact=True)
-            yield Select(LABEL_METHODS, value="default", allow_blank=False, id="probe-method", compact=True)
             yield Button("Build", id="probe-build", variant="primary", compact=True)
             yield Button("Load", id="probe-load", compact=True)
             yield Input(placeholder="control-vector.gguf", id="probe-cvec", compact=True)
@@ -62,26 +58,17 @@ class ProbePane(Vertical):
             app.fail(exc)
             return
         behaviour = not self.query_one("#probe-no-behaviour", Checkbox).value
-        asked = self.query_one("#probe-method", Select).value
         out = self.value("out")
         bar, status = self.query_one("#probe-progress", ProgressBar), self.query_one("#probe-status", Label)
 
         def work(job) -> None:
             from rass_lite.probe import Probe, run_probe
             from rass_lite.probe.step import probe_spec
-            from rass_lite.refusal.detect import default_method, make_judge
 
-            engine = job.engine
-            method = asked if asked != "default" else "probe" if default_method(engine, app.models_file) == "probe" else "rules"
-            judge = None
-            if method == "probe" and behaviour:
-                judge = make_judge(None, app.models_file, engine, lambda name: app.loader(name, app.models_file), probe=True)
-                if asked == "default":
-                    job.ui(app.log_line, "labels: the refusal probe (the rules miss other models' refusal styles)")
-            folder = Path(out) if out else run_folder(app.runs_home, "probe", engine.name,
-                                                      probe_spec(engine, harmful, harmless, behaviour=behaviour, judge=judge))
-            result = run_probe(engine, harmful, harmless, folder, layer=layer, layers=span, behaviour=behaviour,
-                               judge=judge, progress=job.progress_to(bar, status), should_stop=job.should_stop)
+            folder = Path(out) if out else run_folder(app.runs_home, "probe", job.engine.name,
+                                                      probe_spec(job.engine, harmful, harmless, behaviour=behaviour))
+            result = run_probe(job.engine, harmful, harmless, folder, layer=layer, layers=span, behaviour=behaviour,
+                               progress=job.progress_to(bar, status), should_stop=job.should_stop)
             probe = Probe.load(folder)
             job.ui(self.set_probe, probe, str(folder), result)
 
