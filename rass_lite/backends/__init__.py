@@ -27,4 +27,12 @@ def backend_for(entry: ModelEntry, *, progress: Progress | None = None, concurre
     return LlamaBackend.from_entry(entry, progress=progress, **overrides)
 
 
-__all__ = ["ActivationBackend", "TextBackend", "backend_for", "load_backend", "require_activations"]
+def side_model(name: str | None, current: TextBackend | None, load) -> TextBackend:
+    """The model `name` for a second role (judge, generator): `current`, the model already loaded,
+    when it is the same one (or `name` is None), else `load(name)`."""
+    if current is not None and (not name or name == current.name):
+        return current
+    return load(name)
+
+
+__all__ = ["ActivationBackend", "TextBackend", "backend_for", "load_backend", "require_activations", "side_model"]

@@ -7,6 +7,7 @@ import argparse
 import math
 from pathlib import Path
 
+from ..backends import side_model
 from ..errors import InputError
 from ..generate.seeds import load_seed_file
 from ..generate.step import SCREEN, GenerateSpec, run_generate
@@ -17,7 +18,6 @@ from ..records import sha256_file
 from ..select.band import DEFAULT_BAND, check_band
 from ..select.step import SelectSpec, pool_candidates, run_select
 from .common import add_model_options, err, load_local_model, out, progress_bar, split_list
-from .judge import load_judge
 
 DEFAULT_LANGS = "en,zh,es"
 # rass searches a language only while its pool holds fewer than WANT_PER_N x --n candidates in the
@@ -112,7 +112,7 @@ def _generate_parts(args, target, probe: Probe):
     seed_records = load_seed_file(args.seeds) if args.seeds else None
     generator = None
     if args.rounds > 0:
-        generator = target if not args.generator or args.generator == target.name else _load(args.generator, args)
+        generator = side_model(args.generator, target, lambda name: _load(name, args))
         if getattr(generator, "template", True) is None:
             raise InputError(f"generator {generator.name!r} has no chat template; use an instruct model "
                              "(or set chat_template in its models.toml entry)")
@@ -144,7 +144,7 @@ def _select_spec(args, target, probe: Probe, pool: str, pool_sha: str, judge) ->
 
 def _judge(args, target):
     """The benignness judge: a text backend (local or served; the target itself by default)."""
-    return None if args.no_verify else load_judge(args.judge or target.name, args.models, target).backend
+    return None if args.no_verify else side_model(args.judge, target, lambda name: _load(name, args))
 
 
 def _cancelled(folder: str) -> int:

@@ -57,6 +57,7 @@ def make_judge(name: str | None, models_file, current, load, *, probe: bool = Fa
     reused when it is the one named, else `load(name)` loads it: the CLI and the TUI each pass theirs.
     `steered`: `current` answers under steering, which would steer its judging too, so a judge on the
     same model is a fresh, unsteered copy."""
+    from ..backends import side_model
     from .judge import Judge
     from .state_probe import ProbeJudge, packaged_probe
 
@@ -69,8 +70,7 @@ def make_judge(name: str | None, models_file, current, load, *, probe: bool = Fa
         make = lambda backend: ProbeJudge(backend, head)  # noqa: E731
     elif not name:
         return None
-    reuse = current is not None and name == current.name and not steered
-    return make(current if reuse else load(name))
+    return make(side_model(name, None if steered else current, load))
 
 
 def relabelled(record: dict) -> str:

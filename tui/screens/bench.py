@@ -18,9 +18,9 @@ from ..jobs import run_folder, runs_home
 
 def side_model(app, name: str | None, current):
     """The model `name` for a second role (judge, generator): the target itself when it is the same."""
-    if not name or name == current.name:
-        return current
-    return app.loader(name, app.models_file)
+    from rass_lite.backends import side_model as shared
+
+    return shared(name, current, lambda other: app.loader(other, app.models_file))
 
 
 # Answer labels, as `bench --method`; "default" picks as the CLI does (rules on the default model,
