@@ -35,6 +35,7 @@ from rass_lite.bench.datasets import load_set  # noqa: E402
 from rass_lite.mitigate.split import split_by_item  # noqa: E402
 from rass_lite.records import read_jsonl  # noqa: E402
 from rass_lite.refusal import is_refused  # noqa: E402
+from rass_lite.refusal.degenerate import degenerate  # noqa: E402
 from rass_lite.refusal.rules import label_response  # noqa: E402
 
 GOLD = ROOT / "benchmarks" / "data" / "own_answers_gold.jsonl"  # the held-out items' answers: never fitted on
@@ -112,6 +113,9 @@ def main() -> None:
     if args.probe_labels:
         judged = {r["id"]: r["refusal"] for r in read_jsonl(args.probe_labels)}
         methods["probe"] = [judged[r["id"]] for r in rows]
+    if "probe" in methods:  # what `--method probe` gives: loops and echoes are left to the rules
+        methods["probe_shipped"] = [rules if degenerate(r["prompt"], r["response"]) else probe
+                                    for r, rules, probe in zip(rows, methods["rules"], methods["probe"])]
     report = {"answers": len(rows), "gold_refused": sum(is_refused(r["label"]) for r in rows)}
     for name, predicted in methods.items():
         report[name] = {"refused": refused_agreement(rows, predicted), "three_way": score(rows, predicted, "note")}

@@ -17,7 +17,8 @@ import numpy as np
 from ..errors import InputError
 from ..progress import Cancelled
 from ..records import atomic_open
-from .rules import RefusalLabel
+from .degenerate import degenerate
+from .rules import RefusalLabel, label_response
 
 CLASSES = ("comply", "partial", "refuse")
 ANSWER_CHARS = 800  # the opening of a long answer decides; it also bounds one pass
@@ -159,4 +160,7 @@ class ProbeJudge:
         self.probe.check(self.backend)  # before a run starts, not at its first answer
 
     def label(self, prompt: str, response: str, lang: str = "en") -> RefusalLabel:
+        if degenerate(prompt, response):  # a loop or an echo: the head reads it as a refusal, the rules do not
+            rules = label_response(response, lang, prompt=prompt)
+            return RefusalLabel(rules.label, f"degenerate:{rules.reason}")
         return self.probe.label_many(self.backend, [prompt], [response])[0]
