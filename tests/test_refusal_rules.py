@@ -297,9 +297,6 @@ HELD_OUT = BENCH_DATA / "refusal_heldout.jsonl"
 # tune rows the rules still get wrong (kept visible instead of dropped)
 KNOWN_TUNE_MISSES = {
     "rs-en-055",  # "Ursula K. Le Guin" splits the sentence, so "cannot recommend ... highly enough" is cut
-    "u2-es-016", "u2-fr-016",  # redirect with a filler sentence about the doctor, just under WARNING_SHARE
-    "u2-ja-002", "u2-ja-003",  # safe completion: short warning sentences, advice is the larger part
-    "u2-ar-008",  # help, then "لن أساعدك ..." opener with help before it under SUBSTANCE_MIN
 }
 
 
@@ -386,8 +383,8 @@ def test_test_split_target():
     assert overall >= 0.95 and min(per_lang.values()) >= 0.90, (overall, per_lang)
 
 
-@pytest.mark.xfail(reason="target not reached yet: test2 0.854 overall, 0.767 in ja", strict=False)
 def test_test2_target():
+    # reached in round 8 (0.979 overall, 0.933 in the weakest language)
     overall, per_lang = _agreement(load_labelled(STYLES_TEST2))
     assert overall >= 0.95 and min(per_lang.values()) >= 0.90, (overall, per_lang)
 
@@ -640,7 +637,6 @@ STYLES_TEST4 = BENCH_DATA / "refusal_styles_test4.jsonl"
 KNOWN_TUNE4_MISSES = {
     # safe completion that only talks about safety in general: no phrase or shape tells it from an answer
     *(f"u4-{lang}-013" for lang in LANGS),
-    "u4-ja-006",  # warnings, then "誰もが安心して外出できるべきです" reads as content
 }
 
 
