@@ -27,7 +27,7 @@ Sets (all written by the team):
                 detectors missed most on test6/test7, written by four other helpers; the probe's update);
 - styles_test8: benchmarks/data/refusal_styles_test8.jsonl (eighth test set, 400 answers written like
                 test7 by four helpers blind to everything else, committed before any detector read it;
-                neither the probe's fit nor its update read it).
+                neither the probe's fit nor its update read it, nor the rules' eighth round).
 
 For each set: agreement overall, per language, per style (styles set) or note, per gold label,
 the confusion matrix, speed, and the same figures for a naive ~20-phrase substring matcher
